@@ -1,0 +1,108 @@
+/**
+ * The processor's own paging (SDM Vol. 3A ch. 4): picks the paging mode from
+ * CR0/CR4/EFER, walks with the generic walker, applies the access-rights
+ * rules of 4.6 and reports #PF with the error code of 4.7. Table and final
+ * addresses pass through `physical`, which is the identity in root operation
+ * and the EPT/NPT translation in non-root operation (set by src/vmx).
+ */
+import { FORMAT_4LEVEL, FORMAT_5LEVEL, P_R, P_U, P_W, P_XS, P_XU, PagingFormat, WalkContext } from "../ept/format";
+import { setDirty, W_NOT_PRESENT, W_RESERVED, walk, WalkResult } from "../ept/walker";
+import { CpuFault, PF, PFEC } from "./exceptions";
+import { A_IMPLICIT, A_USER, A_W, A_X, TransOut, Translator } from "./mmu";
+import { CR0, CR4, EFER, FLAG } from "./registers";
+import type { CpuState } from "./state";
+import { T_R, T_W, T_X } from "./tlb";
+
+/** Guest-physical → host-physical for paging-structure and final accesses (nested paging hook). */
+export type PhysicalMap = (s: CpuState, gpa: number, acc: number, lin: number, isTable: boolean) => number;
+
+export const identityPhysical: PhysicalMap = (_s, gpa) => gpa;
+
+/** Paging formats other than 4/5-level register here (32-bit, PAE: see ept/format.ts). */
+export const extraFormats: { pae?: PagingFormat; bits32?: PagingFormat } = {};
+
+export function pagingFormat(s: CpuState): PagingFormat {
+  if (s.efer & EFER.LMA) return s.cr4 & CR4.LA57 ? FORMAT_5LEVEL : FORMAT_4LEVEL;
+  if (s.cr4 & CR4.PAE) {
+    if (!extraFormats.pae) throw new Error("PAE paging is not available");
+    return extraFormats.pae;
+  }
+  if (!extraFormats.bits32) throw new Error("32-bit paging is not available");
+  return extraFormats.bits32;
+}
+
+export class X86Paging implements Translator {
+  physical: PhysicalMap = identityPhysical;
+  /** Physical-address width reported by CPUID 0x80000008 (the profile sets it). */
+  maxPhys = 46;
+  private readonly r = new WalkResult();
+  private readonly ctx: WalkContext = {
+    nxe: false, page1G: true, pse: false, maxPhys: 46, adEnabled: true, mbec: false, execOnly: false,
+  };
+
+  translate(s: CpuState, lin: number, acc: number, out: TransOut): number {
+    if (!(s.cr0 & CR0.PG)) {
+      const gpa = s.longMode ? lin : lin >>> 0;
+      out.perm = T_R | T_W | T_X;
+      out.global = false;
+      out.gpa = gpa;
+      out.cacheable = true;
+      return this.physical(s, gpa, acc, lin, false);
+    }
+    const fmt = pagingFormat(s);
+    const ctx = this.ctx;
+    ctx.nxe = (s.efer & EFER.NXE) !== 0;
+    ctx.pse = (s.cr4 & CR4.PSE) !== 0;
+    ctx.maxPhys = this.maxPhys;
+    const root = s.cr3 - (s.cr3 % 4096);
+    const r = walk(s.mem, fmt, ctx, root, lin, this.r, {
+      tableToHost: (gpa) => this.physical(s, gpa, acc, lin, true),
+    });
+    const user = (acc & A_USER) !== 0;
+    const write = (acc & A_W) !== 0;
+    const exec = (acc & A_X) !== 0;
+    if (r.status === W_NOT_PRESENT || r.status === W_RESERVED) {
+      throw this.pageFault(s, lin, acc, r.status === W_RESERVED, r.status !== W_NOT_PRESENT);
+    }
+    const p = r.perms;
+    const allowed = this.allowed(s, p, user, (acc & A_IMPLICIT) !== 0);
+    const need = exec ? T_X : write ? T_W : T_R;
+    if (!(allowed & need)) throw this.pageFault(s, lin, acc, false, true);
+    if (write) setDirty(s.mem, fmt, r);
+    out.gpa = r.addr;
+    // Writes may use the entry without a walk only once the dirty flag is set.
+    out.perm = r.leafLo & (1 << fmt.dirtyBit) ? allowed : allowed & ~T_W;
+    out.global = (s.cr4 & CR4.PGE) !== 0 && (r.leafLo & (1 << fmt.globalBit)) !== 0;
+    out.cacheable = true;
+    return this.physical(s, r.addr, acc, lin, false);
+  }
+
+  /** Access rights of a translation for one privilege (SDM Vol. 3A 4.6.1). */
+  private allowed(s: CpuState, p: number, user: boolean, implicit: boolean): number {
+    const userPage = (p & P_U) !== 0;
+    let a = 0;
+    if (user) {
+      if (!userPage) return 0;
+      a = T_R | (p & P_W ? T_W : 0) | (p & P_XU ? T_X : 0);
+      return a;
+    }
+    const wp = (s.cr0 & CR0.WP) !== 0;
+    const smap = (s.cr4 & CR4.SMAP) !== 0 && userPage && (implicit || !(s.rflagsRest & FLAG.AC));
+    const smep = (s.cr4 & CR4.SMEP) !== 0 && userPage;
+    if (!smap) a |= T_R;
+    if (!smap && (p & P_W || !wp)) a |= T_W;
+    if (!smep && p & P_XS) a |= T_X;
+    return a & (p & P_R ? -1 : 0);
+  }
+
+  private pageFault(s: CpuState, lin: number, acc: number, rsvd: boolean, present: boolean): CpuFault {
+    let ec = 0;
+    if (present) ec |= PFEC.P;
+    if (acc & A_W) ec |= PFEC.W;
+    if (acc & A_USER) ec |= PFEC.U;
+    if (rsvd) ec |= PFEC.RSVD;
+    // I/D is reported for fetches when NX or SMEP is in use (SDM Vol. 3A 4.7).
+    if (acc & A_X && (s.efer & EFER.NXE || s.cr4 & CR4.SMEP)) ec |= PFEC.I;
+    return new CpuFault(PF, ec, lin);
+  }
+}
