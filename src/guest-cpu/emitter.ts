@@ -114,6 +114,7 @@ export class Emitter {
     const n = this.k + 1;
     this.line(`c += ${n}; if (c + ${n} > budget) return c; continue;`);
     this.loops = true;
+    this.jumped = true;
   }
 
   /** Leaves the block after this instruction, continuing at the next one (state changed that later code depends on). */

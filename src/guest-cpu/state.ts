@@ -8,6 +8,7 @@ import type { HostMemory } from "../memory/host-memory";
 import { FLAGS_LEN, K_RAW, getArith, setArith } from "./flags";
 import { ARITH_FLAGS, AR, CR0, CS, EFER, FLAG, RFLAGS_DEFINED, SS } from "./registers";
 import { CpuidModel } from "./cpuid";
+import { EMPTY_IO_BUS, type InterruptLine, type IoBus, type MsrProvider, type VmxUnit } from "./hooks";
 import type { Intercept } from "./intercept";
 import type { Mmu } from "./mmu";
 import type { Tlb } from "./tlb";
@@ -77,6 +78,12 @@ export class CpuState {
   /** Set in VMX non-root operation: sensitive operations ask it whether they exit. */
   icpt: Intercept | null = null;
   cpuidModel = new CpuidModel();
+  /** VMX instructions in root operation; null: the CPU has no VMX (#UD). */
+  vmx: VmxUnit | null = null;
+  readonly msrProviders: MsrProvider[] = [];
+  io: IoBus = EMPTY_IO_BUS;
+  /** External interrupt requests (PIC/LAPIC); null: none wired. */
+  intr: InterruptLine | null = null;
 
   constructor(mem: HostMemory) {
     this.mem = mem;

@@ -1,0 +1,17 @@
+/** The benchmark list; each issue that owns a hot path adds its entry here. */
+import { cpuBenchmarks } from "./cpu";
+
+export interface BenchResult {
+  value: number;
+  note?: string;
+}
+
+export interface Benchmark {
+  name: string;
+  unit: string;
+  target: number;
+  higherIsBetter: boolean;
+  run(): BenchResult;
+}
+
+export const BENCHMARKS: Benchmark[] = [...cpuBenchmarks];
