@@ -1,6 +1,7 @@
 import type { CommandModule } from "yargs";
 import { disasmCommand } from "./disasm";
 import { execCommand } from "./exec";
+import { explainCommand } from "./explain";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [execCommand, disasmCommand];
+export const commands: CommandModule<any, any>[] = [execCommand, disasmCommand, explainCommand];
