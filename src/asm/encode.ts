@@ -4,7 +4,7 @@
  * encodes the forms that fit, and the choice follows NASM/GAS: no implicit
  * operand size, the mode's default operand size, then the shortest encoding.
  */
-import { Encoder, Instruction, OpCodeOperandKind as K, OpKind, Register, RegisterExt } from "iced-x86";
+import { Code, Encoder, Instruction, OpCodeOperandKind as K, OpKind, Register, RegisterExt } from "iced-x86";
 import { evaluate, EvalContext, Value } from "./expr";
 import { Form, formsFor, formsWithOperandSize } from "./forms";
 import type { ImmOperand, MemOperand, Operand } from "./operands";
@@ -25,11 +25,19 @@ export interface EncodeEnv {
 /** Mnemonics whose operand size may be left out: the mode's default applies (SDM Vol. 1 3.6). */
 const DEFAULT_SIZE_MNEMONICS = new Set(["push", "pop", "call", "jmp", "lgdt", "lidt", "sgdt", "sidt", "fldenv", "fnstenv", "fstenv", "frstor", "fnsave", "fsave"]);
 /**
- * Instructions that only read 16 bits of their register operand: NASM and GAS
- * write the register in any size and emit no operand-size prefix.
+ * Forms that use only 16 bits of their register operands (a selector, the MSW):
+ * NASM and GAS accept the 16-bit register and emit no operand-size prefix, so
+ * the 32/64-bit-register form takes it too.
  */
-const READS_16_BITS = new Set(["lldt", "ltr", "verr", "verw", "lmsw", "lkgs"]);
+const WIDENS_16_BIT_REGISTERS = new Set<Code>([
+  Code.Lldt_r32m16, Code.Lldt_r64m16, Code.Ltr_r32m16, Code.Ltr_r64m16, Code.Verr_r32m16, Code.Verr_r64m16,
+  Code.Verw_r32m16, Code.Verw_r64m16, Code.Lmsw_r32m16, Code.Lmsw_r64m16, Code.Lkgs_r32m16, Code.Lkgs_r64m16,
+  Code.Mov_Sreg_r32m16, Code.Mov_Sreg_r64m16, Code.Arpl_r32m16_r32,
+]);
+/** Operand order does not matter: `xchg rax, rbx` may use XCHG r64, RAX; `test eax, [x]` is TEST r/m32, r32. */
 const COMMUTATIVE = new Set(["xchg", "test"]);
+/** LGDT/LIDT/SGDT/SIDT: `fword` asks for the full 32-bit base (o32) in 16-bit code, as in GAS. */
+const DESCRIPTOR_TABLE = new Set(["lgdt", "lidt", "sgdt", "sidt"]);
 /** Mnemonics with both near and far memory forms: the far one needs `far` or its exact size. */
 const NEAR_OR_FAR = new Set(["jmp", "call"]);
 
@@ -81,10 +89,9 @@ export function encodeInsn(s: InsnStmt, env: EncodeEnv): Uint8Array {
   const sizePrefixes = s.prefixes.map((p) => SIZE_PREFIX[p.name]);
   const addrBits = sizePrefixes.find((x) => x?.[0] === "a")?.[1] ?? env.bits;
   const opSize = sizePrefixes.find((x) => x?.[0] === "o")?.[1];
-  let ops = s.operands.map((o) => resolve(o, env, s.line));
-  // NASM and GAS take `xchg reg, mem` and `test reg, mem`; the encodings name memory first.
-  if (COMMUTATIVE.has(forms[0]!.mnemonic) && ops.length === 2 && ops[0]!.k === "reg" && ops[1]!.k === "mem") ops = [ops[1]!, ops[0]!];
-  const matches = forms.map((f) => matchForm(f, ops, s, env, addrBits, opSize)).filter((m): m is Match => m !== undefined);
+  const ops = s.operands.map((o) => resolve(o, env, s.line));
+  const orders = COMMUTATIVE.has(forms[0]!.mnemonic) && ops.length === 2 ? [ops, [ops[1]!, ops[0]!]] : [ops];
+  const matches = orders.flatMap((o) => forms.map((f) => matchForm(f, o, s, env, addrBits, opSize))).filter((m): m is Match => m !== undefined);
   if (!matches.length) throw countError(s, forms);
   const ok = matches.filter((m) => m.status === "ok");
   if (!ok.length) {
@@ -150,10 +157,17 @@ const FIXED_REG: Partial<Record<K, Register>> = {
 /** Lines up the written operands with a form's operand kinds, leaving out implicit ones. */
 function matchForm(f: Form, written: Resolved[], s: InsnStmt, env: EncodeEnv, addrBits: number, opSize: number | undefined): Match | undefined {
   const isString = f.ops.some((k) => k === K.es_rDI || k === K.seg_rSI);
-  const implicit = f.ops.map((k) => IMPLICIT_MEM.has(k) || (isString && FIXED_REG[k] !== undefined));
+  // GAS may spell out a string instruction's operands: `movsb byte ptr [rdi], byte ptr [rsi]`.
+  // GAS may also write just the memory operands (`stosb byte ptr [rdi]`), leaving AL/AX/DX implicit.
+  const memCount = f.ops.filter((k) => IMPLICIT_MEM.has(k)).length;
+  const spelled = usesImplicitMemory(f) && written.length > 0 && (written.length === f.ops.length || (written.length === memCount && written.every((o) => o.k === "mem")));
+  const allSpelled = spelled && written.length === f.ops.length;
+  const implicit = f.ops.map((k) => (spelled ? !allSpelled && !IMPLICIT_MEM.has(k) : IMPLICIT_MEM.has(k) || (isString && FIXED_REG[k] !== undefined)));
   const explicit = f.ops.filter((_, i) => !implicit[i]);
   const ops = impliedOperands(f, explicit, written);
   if (!ops) return undefined;
+  // 90 is NOP in 64-bit code and leaves RAX[63:32] alone; XCHG EAX, EAX must clear them (SDM Vol. 2B XCHG).
+  if (f.code === Code.Xchg_r32_EAX && env.bits === 64 && isReg(ops[0], Register.EAX)) return undefined;
   let omitted = -1;
   let rank = 0;
   let st1 = false;
@@ -358,7 +372,7 @@ function matchOperand(kind: K, i: number, op: Resolved, f: Form, env: EncodeEnv,
   const rk = REG_KINDS[kind];
   if (rk) {
     if (op.k === "reg") {
-      if (READS_16_BITS.has(f.mnemonic) && op.reg.cls === "gpr16" && (rk[0] === "gpr32" || rk[0] === "gpr64"))
+      if (WIDENS_16_BIT_REGISTERS.has(f.code) && op.reg.cls === "gpr16" && (rk[0] === "gpr32" || rk[0] === "gpr64"))
         return { status: "ok", setter: regSetter(i, rk[0] === "gpr32" ? RegisterExt.fullRegister32(op.reg.reg) : RegisterExt.fullRegister(op.reg.reg)) };
       const st = regStatus(rk[0], op.reg.cls);
       if (st !== "ok") return { status: st };
@@ -368,6 +382,7 @@ function matchOperand(kind: K, i: number, op: Resolved, f: Form, env: EncodeEnv,
     if (op.k === "mem" && rk[1]) return matchMemory(i, op, f, env, false, line);
     return { status: "class" };
   }
+  if (IMPLICIT_MEM.has(kind)) return op.k === "mem" ? matchStringMemory(kind, i, op, f) : { status: "class" };
   if (MEM_ONLY.has(kind)) return op.k === "mem" ? matchMemory(i, op, f, env, false, line) : { status: "class" };
   if (kind === K.mem_offs) return op.k === "mem" ? matchMemory(i, op, f, env, true, line) : { status: "class" };
   if (isImmKind(kind)) return op.k === "imm" ? matchImmediate(kind, i, op, f, immSeen) : { status: "class" };
@@ -452,6 +467,38 @@ function matchMemory(i: number, op: Extract<Resolved, { k: "mem" }>, f: Form, en
       ins.memoryDisplSize = displSize;
       ins.memoryDisplacement = BigInt.asUintN(addrBits === 64 ? 64 : addrBits, disp);
       ins.segmentPrefix = m.seg;
+    },
+  };
+}
+
+/** Base register family each implicit memory operand must be written with. */
+const STRING_BASE: Partial<Record<K, [Register, OpKind[]]>> = {
+  [K.es_rDI]: [Register.RDI, [OpKind.MemoryESDI, OpKind.MemoryESEDI, OpKind.MemoryESRDI]],
+  [K.seg_rSI]: [Register.RSI, [OpKind.MemorySegSI, OpKind.MemorySegESI, OpKind.MemorySegRSI]],
+  [K.seg_rDI]: [Register.RDI, [OpKind.MemorySegDI, OpKind.MemorySegEDI, OpKind.MemorySegRDI]],
+  [K.seg_rBX_al]: [Register.RBX, []],
+};
+
+/** A written-out implicit memory operand: `byte ptr [rsi]`, `fs:[esi]`, `byte ptr es:[rdi]`. */
+function matchStringMemory(kind: K, i: number, op: Extract<Resolved, { k: "mem" }>, f: Form): OpMatch {
+  const m = op.m;
+  const [family, kinds] = STRING_BASE[kind]!;
+  if (!m.base || m.index || m.disp || m.rip !== "none" || RegisterExt.fullRegister(m.base.reg) !== family) return { status: "class" };
+  const bits = GPR_BITS[m.base.cls];
+  if (bits === undefined) return { status: "class" };
+  if (kind === K.es_rDI && m.seg !== Register.None && m.seg !== Register.ES) return { status: "class", detail: "the destination of a string instruction is always es:" };
+  if (m.size !== undefined && f.memSize !== 0 && m.size !== f.memSize) return { status: "size" };
+  const base = m.base.reg;
+  return {
+    status: "ok",
+    setter: (ins) => {
+      if (kind === K.seg_rBX_al) {
+        ins.setOpKind(i, OpKind.Memory);
+        ins.memoryBase = base;
+        ins.memoryIndex = Register.AL;
+        ins.memoryIndexScale = 1;
+      } else ins.setOpKind(i, kinds[bits === 16 ? 0 : bits === 32 ? 1 : 2]!);
+      if (kind !== K.es_rDI) ins.segmentPrefix = m.seg;
     },
   };
 }
@@ -577,10 +624,13 @@ function choose(ok: Match[], ops: Resolved[], s: InsnStmt, env: EncodeEnv): Matc
     if (!DEFAULT_SIZE_MNEMONICS.has(canonical))
       throw new AsmError(`operand size not specified: write ${sizeChoices(c)} before the memory operand`, s.line, mem.col);
   }
+  if (!ops.length && new Set(c.map((m) => m.form.memSize)).size > 1)
+    throw new AsmError(`operand size not specified: write the operands or a sized mnemonic (${[...new Set(c.map((m) => m.form.mnemonic))].join(", ")})`, s.line, s.col);
   const prefer = (keep: (m: Match) => boolean): void => {
     const kept = c.filter(keep);
     if (kept.length) c = kept;
   };
+  if (mem?.m.size === 6 && DESCRIPTOR_TABLE.has(canonical)) prefer((m) => m.form.operandSize !== 16);
   // Without `far`, a size that fits both a near and a far pointer (`call dword [bx]` in 16-bit code) means near.
   prefer((m) => !m.form.farMem || mem?.m.far === true);
   prefer((m) => m.form.operandSize === 0 || m.form.operandSize === defaultOperandSize(m.form, env.bits));
@@ -639,22 +689,26 @@ function tryEncode(m: Match, s: InsnStmt, env: EncodeEnv): Uint8Array | string {
   return "internal: encoding did not settle";
 }
 
+/** Sign-extended 8-bit immediates: GAS takes these over a full-size immediate of the same length. */
+const IMM8_SEX = new Set([K.imm8sex16, K.imm8sex32, K.imm8sex64]);
+
+/**
+ * Shortest encoding first (never shorter than an earlier pass chose), then a
+ * sign-extended imm8 (`add ax, -1` is 66 83 C0 FF, not 66 05 FF FF), then iced's order.
+ */
 function encodeBest(c: Match[], s: InsnStmt, env: EncodeEnv): Uint8Array {
-  let best: Uint8Array | undefined;
-  let bestGrown: Uint8Array | undefined;
+  const encoded: { bytes: Uint8Array; imm8: boolean }[] = [];
   let firstError: string | undefined;
   for (const m of c) {
     const r = tryEncode(m, s, env);
-    if (typeof r === "string") {
-      firstError ??= r;
-      continue;
-    }
-    if (!best || r.length < best.length) best = r;
-    if (r.length >= env.minLength && (!bestGrown || r.length < bestGrown.length)) bestGrown = r;
+    if (typeof r === "string") firstError ??= r;
+    else encoded.push({ bytes: r, imm8: m.form.ops.some((k) => IMM8_SEX.has(k)) });
   }
-  const out = bestGrown ?? best;
-  if (out) return out;
-  throw new AsmError(encoderMessage(firstError!), s.line, s.col);
+  if (!encoded.length) throw new AsmError(encoderMessage(firstError!), s.line, s.col);
+  const grown = encoded.filter((e) => e.bytes.length >= env.minLength);
+  const pool = grown.length ? grown : encoded;
+  pool.sort((a, b) => a.bytes.length - b.bytes.length || Number(b.imm8) - Number(a.imm8));
+  return pool[0]!.bytes;
 }
 
 /** iced's messages end with the instruction in iced's own syntax; users get the reason. */

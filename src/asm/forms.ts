@@ -99,6 +99,14 @@ const FIXED_ALIASES: Record<string, string[]> = {
   ud2a: ["ud2"],
   wait: ["wait"],
   fwait: ["wait"],
+  // GAS names string instructions without a size and takes it from the written operands.
+  movs: ["movsb", "movsw", "movsd", "movsq"],
+  cmps: ["cmpsb", "cmpsw", "cmpsd", "cmpsq"],
+  stos: ["stosb", "stosw", "stosd", "stosq"],
+  lods: ["lodsb", "lodsw", "lodsd", "lodsq"],
+  scas: ["scasb", "scasw", "scasd", "scasq"],
+  ins: ["insb", "insw", "insd"],
+  outs: ["outsb", "outsw", "outsd"],
 };
 
 let aliases: Record<string, string[]> | undefined;

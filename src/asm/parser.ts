@@ -49,7 +49,7 @@ const DATA_UNITS: Record<string, 1 | 2 | 4 | 8> = { db: 1, dw: 2, dd: 4, dq: 8 }
 const RESERVE_UNITS: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8 };
 const BITS_WORDS: Record<string, 16 | 32 | 64> = { use16: 16, use32: 32, use64: 64, ".code16": 16, ".code32": 32, ".code64": 64 };
 export type Prefix = "rep" | "repe" | "repne" | "lock" | "o16" | "o32" | "o64" | "a16" | "a32" | "a64";
-/** Instruction prefixes; `o16`…`a64` (NASM) ask for an operand or address size. */
+/** Instruction prefixes; `o16`…`a64` (NASM) and `data16`…`addr32` (GAS) ask for an operand or address size. */
 export const PREFIXES: Record<string, Prefix> = {
   rep: "rep",
   repe: "repe",
@@ -63,6 +63,10 @@ export const PREFIXES: Record<string, Prefix> = {
   a16: "a16",
   a32: "a32",
   a64: "a64",
+  data16: "o16",
+  data32: "o32",
+  addr16: "a16",
+  addr32: "a32",
 };
 /** Words after which a bare name on the line is a label even without a colon (`msg db "hi"`). */
 const LABEL_BEFORE = new Set(["equ", "times", ...Object.keys(DATA_UNITS), ...Object.keys(RESERVE_UNITS)]);

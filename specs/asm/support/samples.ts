@@ -15,11 +15,12 @@ export interface Sample {
   /** Where the instruction is encoded. */
   ip: number;
   bytes: Uint8Array;
-  /** iced's NASM-syntax text of `bytes` (the disassembler's output). */
+  /** The disassembler's text of `bytes` (iced's NASM syntax). */
   text: string;
 }
 
-export const SAMPLE_IP = 0x10000;
+/** Where samples are encoded: 16-bit code stays below 64 KiB so branch targets need no wrap-around. */
+export const sampleIp = (bits: number): number => (bits === 16 ? 0x1000 : 0x10000);
 
 const REGS: Record<string, (bits: number) => Register[]> = {
   gpr8: (b) => (b === 64 ? [Register.CL, Register.R9L] : [Register.CL, Register.DH]),
@@ -127,7 +128,7 @@ function memShapes(bits: number): MemShape[] {
   if (bits === 64)
     return [
       { base: Register.RBX, index: Register.RSI, scale: 4, displ: 0x10n, displSize: 1, seg: N },
-      { base: Register.RIP, index: N, scale: 1, displ: BigInt(SAMPLE_IP + 0x200), displSize: 8, seg: N },
+      { base: Register.RIP, index: N, scale: 1, displ: BigInt(sampleIp(64) + 0x200), displSize: 8, seg: N },
       { base: Register.R13, index: N, scale: 1, displ: 0x12345n, displSize: 8, seg: Register.FS },
     ];
   if (bits === 32)
@@ -210,7 +211,7 @@ function choicesFor(kind: K, i: number, bits: 16 | 32 | 64, immSeen: boolean): O
   if (b)
     out.push((ins) => {
       ins.setOpKind(i, b[0]);
-      const t = SAMPLE_IP + b[1];
+      const t = sampleIp(bits) + b[1];
       if (b[0] === OpKind.NearBranch64) ins.nearBranch64 = BigInt(t);
       else if (b[0] === OpKind.NearBranch32) ins.nearBranch32 = t;
       else ins.nearBranch16 = t;
@@ -265,11 +266,12 @@ export function samples(bits: 16 | 32 | 64, perForm = 3): Sample[] {
         ins.code = f.code;
         ops.forEach((set, i) => set(ins, i));
         try {
-          enc.encode(ins, BigInt(SAMPLE_IP));
+          const ip = sampleIp(bits);
+          enc.encode(ins, BigInt(ip));
           const bytes = enc.takeBuffer();
-          const d = disassemble(bytes, SAMPLE_IP, bits, 1)[0]!;
+          const d = disassemble(bytes, ip, bits, 1)[0]!;
           if (d.bytes.length !== bytes.length || decodedCode(bytes, bits) !== f.code) continue;
-          out.push({ bits, code: f.code, name: Code[f.code]!, ip: SAMPLE_IP, bytes, text: d.text });
+          out.push({ bits, code: f.code, name: Code[f.code]!, ip, bytes, text: d.text });
         } catch {
           enc.takeBuffer();
         } finally {
