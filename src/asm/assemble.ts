@@ -32,6 +32,10 @@ export interface AsmLine {
   length: number;
   /** 1-based line within the assembled source (without `lineOffset`). */
   line: number;
+  /** Instructions or data (`db`…, `times n db`, `resb`, `align` padding). */
+  kind: "code" | "data";
+  /** Code size the statement was assembled for. */
+  bits: 16 | 32 | 64;
 }
 
 export interface AsmResult {
@@ -153,12 +157,12 @@ function runPass(
   let curLine = 0;
   const context = (at: bigint): EvalContext => ({ resolve: (n, c) => resolve(n, c, curLine), here: at, start: r.start });
 
-  const emit = (bytes: Uint8Array, line: number): void => {
+  const emit = (bytes: Uint8Array, line: number, kind: AsmLine["kind"] = "data"): void => {
     size += bytes.length;
     if (size > MAX_OUTPUT) throw new AsmError(`output larger than ${MAX_OUTPUT >> 20} MiB`, line, 1);
     if (bytes.length) {
       r.chunks.push(bytes);
-      r.lines.push({ address: Number(addr), length: bytes.length, line });
+      r.lines.push({ address: Number(addr), length: bytes.length, line, kind, bits });
     }
     addr += BigInt(bytes.length);
   };
@@ -202,7 +206,7 @@ function runPass(
           break;
         }
         case "insn":
-          emit(insn(s, `${index}`), s.line);
+          emit(insn(s, `${index}`), s.line, "code");
           break;
         case "data":
           emit(dataBytes(s, (e) => value(e, s.line)), s.line);
@@ -225,7 +229,7 @@ function runPass(
             const all = new Uint8Array(one.length * n);
             for (let i = 0; i < n; i++) all.set(one, i * one.length);
             emit(all, s.line);
-          } else for (let i = 0; i < n; i++) emit(insn(s.body, `${index}:${i}`), s.line);
+          } else for (let i = 0; i < n; i++) emit(insn(s.body, `${index}:${i}`), s.line, "code");
           break;
         }
       }

@@ -104,6 +104,9 @@ export function encodeInsn(s: InsnStmt, env: EncodeEnv): Uint8Array {
 }
 
 function resolve(o: Operand, env: EncodeEnv, line: number): Resolved {
+  if (env.bits !== 64)
+    for (const r of registersOf(o))
+      if (needs64BitCode(r)) throw new AsmError(`register '${r.name}' is only available in 64-bit code`, line, o.col);
   const ev = (e: Parameters<typeof evaluate>[0]): Value => evaluate(e, env.ctx, line);
   switch (o.k) {
     case "reg":
@@ -122,6 +125,17 @@ function resolve(o: Operand, env: EncodeEnv, line: number): Resolved {
       return { k: "mem", m: o, disp: o.disp ? ev(o.disp) : undefined, scale, col: o.col };
     }
   }
+}
+
+function registersOf(o: Operand): RegInfo[] {
+  if (o.k === "reg") return [o.reg];
+  if (o.k === "mem") return [o.base, o.index].filter((r): r is RegInfo => r !== undefined);
+  return [];
+}
+
+/** RAX…R15, their low parts SPL…R15B, XMM8-15, CR8 and the like exist only with REX (SDM Vol. 1 3.7.2.1). */
+function needs64BitCode(r: RegInfo): boolean {
+  return r.cls === "gpr64" || r.cls === "ip" || /^(r\d+[bwdl]?|spl|bpl|sil|dil|[xy]mm(8|9|1\d|2\d|3[01])|cr(8|9|1\d)|dr(8|9|1\d))$/.test(r.name);
 }
 
 const IMPLICIT_MEM = new Set([K.es_rDI, K.seg_rSI, K.seg_rDI, K.seg_rBX_al]);
