@@ -95,8 +95,12 @@ export function encodeInsn(s: InsnStmt, env: EncodeEnv): Uint8Array {
   if (!matches.length) throw countError(s, forms);
   const ok = matches.filter((m) => m.status === "ok");
   if (!ok.length) {
-    const best = matches.reduce((a, b) => (STATUS_ORDER.indexOf(b.status) < STATUS_ORDER.indexOf(a.status) ? b : a));
-    throw statusError(best, s);
+    // Among the closest forms, blame the latest operand: in `mov rax, ebx` the destination sets the size.
+    const best = matches.reduce((a, b) => {
+      const d = STATUS_ORDER.indexOf(b.status) - STATUS_ORDER.indexOf(a.status);
+      return d < 0 || (d === 0 && b.col > a.col) ? b : a;
+    });
+    throw statusError(best, s, forms);
   }
   const chosen = choose(ok, ops, s, env);
   checkPrefixes(s, chosen[0]!.form, ops);
@@ -114,6 +118,7 @@ function resolve(o: Operand, env: EncodeEnv, line: number): Resolved {
     case "imm":
       return { k: "imm", o, v: ev(o.expr), col: o.col };
     case "farptr":
+      if (env.bits === 64) throw new AsmError("a far jump or call to an immediate selector:offset is not available in 64-bit code; use 'jmp far [mem]'", line, o.col);
       return { k: "farptr", seg: ev(o.seg), off: ev(o.off), col: o.col, size: o.size };
     case "mem": {
       let scale = 1;
@@ -200,6 +205,7 @@ function matchForm(f: Form, written: Resolved[], s: InsnStmt, env: EncodeEnv, ad
   }
   // `fadd to st1` (NASM): the written register is the destination and st0 the source.
   if (s.to) {
+    if (written.length !== 1) return { form: f, status: "class", rank, setters: [], col: s.col, needsLength: false, detail: "'to' needs one st register after it" };
     if (omitted < 0 || explicit[0] !== K.sti_opcode) return { form: f, status: "class", rank, setters: [], col: s.col, needsLength: false };
     rank = 0;
   }
@@ -261,13 +267,30 @@ function impliedOperands(f: Form, explicit: K[], ops: Resolved[]): Resolved[] | 
     const bits = GPR_BITS[last.reg.cls];
     if (explicit.length === 1 && RegisterExt.fullRegister(last.reg.reg) === Register.RCX && bits === f.addressSize) return ops.slice(0, -1);
   }
-  if (explicit.length === 0 && ops.length > 0 && ops.every((o) => o.k === "reg" && GPR_BITS[o.reg.cls] !== undefined)) {
-    const first = ops[0] as Extract<Resolved, { k: "reg" }>;
-    const bits = GPR_BITS[first.reg.cls];
-    if (RegisterExt.fullRegister(first.reg.reg) === Register.RAX && (f.addressSize === 0 || bits === f.addressSize)) return [];
+  const spelledRegs = IMPLICIT_REGISTERS[f.mnemonic];
+  if (explicit.length === 0 && spelledRegs && ops.length === spelledRegs.length) {
+    const fits = ops.every((o, i) => {
+      if (o.k !== "reg" || RegisterExt.fullRegister(o.reg.reg) !== spelledRegs[i]) return false;
+      // rAX is the address: its size is the address size; the others are 32-bit.
+      return i === 0 && spelledRegs[0] === Register.RAX ? f.addressSize === 0 || GPR_BITS[o.reg.cls] === f.addressSize : GPR_BITS[o.reg.cls] === 32;
+    });
+    if (fits) return [];
   }
   return ops.length === explicit.length - 1 || ops.length === 0 ? ops : undefined;
 }
+
+/** Instructions whose registers are implicit but may be written out (`vmrun rax`, `monitor rax, ecx, edx`; AMD APM Vol. 3). */
+const IMPLICIT_REGISTERS: Record<string, Register[]> = {
+  vmrun: [Register.RAX],
+  vmload: [Register.RAX],
+  vmsave: [Register.RAX],
+  skinit: [Register.RAX],
+  clzero: [Register.RAX],
+  invlpga: [Register.RAX, Register.RCX],
+  monitor: [Register.RAX, Register.RCX, Register.RDX],
+  monitorx: [Register.RAX, Register.RCX, Register.RDX],
+  mwait: [Register.RAX, Register.RCX],
+};
 
 /** Instructions that read XMM0 without naming it in the encoding (SDM Vol. 2: BLENDVPS, PBLENDVB, SHA256RNDS2). */
 const IMPLICIT_XMM0 = new Set(["blendvps", "blendvpd", "pblendvb", "sha256rnds2"]);
@@ -728,6 +751,8 @@ function encodeBest(c: Match[], s: InsnStmt, env: EncodeEnv): Uint8Array {
 /** iced's messages end with the instruction in iced's own syntax; users get the reason. */
 function encoderMessage(msg: string): string {
   const reason = msg.replace(/\s*\([^()]*\)\s*$/, "");
+  if (/AH, CH, DH, BH can't be used if there's a REX prefix/.test(reason))
+    return "ah, bh, ch and dh cannot be used together with spl, bpl, sil, dil, r8b-r15b or 64-bit operands (REX prefix)";
   if (/Branch distance is too far away/.test(reason)) {
     const m = /diff = (-?\d+)/.exec(reason);
     return `jump target out of range${m ? ` (${m[1]} bytes away)` : ""}`;
@@ -743,21 +768,47 @@ function countError(s: InsnStmt, forms: Form[]): AsmError {
 }
 
 function explicitCount(f: Form): number {
-  const isString = f.ops.some((k) => k === K.es_rDI || k === K.seg_rSI);
-  return f.ops.filter((k) => !IMPLICIT_MEM.has(k) && !(isString && FIXED_REG[k] !== undefined)).length;
+  return explicitKinds(f).length;
 }
 
 function plural(n: number): string {
   return n === 0 ? "no operands" : n === 1 ? "1 operand" : `${n} operands`;
 }
 
-function statusError(m: Match, s: InsnStmt): AsmError {
+function statusError(m: Match, s: InsnStmt, forms: Form[]): AsmError {
   switch (m.status) {
     case "range":
       return new AsmError(m.detail ?? "value out of range", s.line, m.col);
     case "size":
       return new AsmError("operand size mismatch", s.line, m.col);
     default:
-      return new AsmError(m.detail ?? `invalid combination of operands for '${s.mnemonic}'`, s.line, s.col);
+      return new AsmError(m.detail ?? `invalid combination of operands for '${s.mnemonic}'${acceptedForms(forms)}`, s.line, s.col);
   }
+}
+
+/** Operand kinds as the SDM's instruction summary tables write them. */
+function kindName(k: K, f: Form): string {
+  const n = K[k] ?? "?";
+  const reg = /^(r8|r16|r32|r64|mm|xmm|ymm|zmm|k|bnd|tmm)_/.exec(n);
+  const m = f.memSize ? `m${f.memSize * 8}` : "m";
+  if (n.endsWith("_or_mem") || n.endsWith("_or_mem_mpx")) return `${reg ? reg[1] : n}/${m}`;
+  if (reg) return reg[1]!;
+  if (n.startsWith("imm")) return n.replace(/sex\d+/, "").replace("_const_1", "=1");
+  if (n.startsWith("br") || n.startsWith("xbegin")) return "rel";
+  if (n.startsWith("farbr")) return "ptr16:16/32";
+  if (n.startsWith("mem")) return m;
+  const fixed: Record<string, string> = { seg_reg: "sreg", cr_reg: "cr", dr_reg: "dr", tr_reg: "tr", sti_opcode: "st(i)" };
+  return fixed[n] ?? n;
+}
+
+/** ": it takes m" or ": it takes r/m, imm | rel" when there are few forms. */
+function acceptedForms(forms: Form[]): string {
+  const sigs = [...new Set(forms.map((f) => explicitKinds(f).map((k) => kindName(k, f)).join(", ")).filter((x) => x))];
+  if (!sigs.length || sigs.length > 6) return "";
+  return `: it takes ${sigs.join(" | ")}`;
+}
+
+function explicitKinds(f: Form): K[] {
+  const isString = f.ops.some((k) => k === K.es_rDI || k === K.seg_rSI);
+  return f.ops.filter((k) => !IMPLICIT_MEM.has(k) && !(isString && FIXED_REG[k] !== undefined));
 }
