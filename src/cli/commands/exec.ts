@@ -6,7 +6,8 @@ import { parseHexBytes } from "../../common/hex-input";
 import { parseNumber } from "../../common/u64";
 import { runExec, ExecResult, regsFromJson } from "../../vmm/exec";
 import type { ExecMode } from "../../vmm/bare";
-import { MODES, numberOption } from "../options";
+import { assembleFile } from "../../asm/assemble";
+import { bitsOfMode, MODES, numberOption } from "../options";
 import { printRegs } from "../print-regs";
 
 interface ExecArgs {
@@ -32,15 +33,14 @@ function loadCode(a: ExecArgs): Uint8Array {
       throw inputError(`--file: cannot read '${a.file}'`);
     }
   }
-  return assembleFile(a.asm!, a.mode);
-}
-
-/** `--asm` is served by the assembler (src/asm); resolved lazily so exec works without it. */
-function assembleFile(path: string, mode: ExecMode): Uint8Array {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const asm = require("../../asm/assemble") as { assembleFile?: (p: string, bits: 16 | 32 | 64, org: number) => Uint8Array };
-  if (!asm.assembleFile) throw inputError("--asm: the assembler is not available in this build");
-  return asm.assembleFile(path, mode === "long64" ? 64 : mode === "protected32" ? 32 : 16, 0x10000);
+  // Code is assembled for the address it runs at: the load address, except in real16 where a load above
+  // 64 KiB puts CS at load >> 4 and IP at load & 0xf (src/vmm/bare.ts). A `bits` directive overrides --mode.
+  const load = numberOption("load", a.load, 0x10000);
+  const org = a.mode === "real16" && load > 0xffff ? load & 0xf : load;
+  const r = assembleFile(a.asm!, bitsOfMode(a.mode), org);
+  if (r.org !== org)
+    throw inputError(`--asm: '${a.asm}' sets org 0x${r.org.toString(16)} but the code runs at 0x${org.toString(16)}; change the org or --load`);
+  return r.bytes;
 }
 
 export const execCommand: CommandModule<object, ExecArgs> = {

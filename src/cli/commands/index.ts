@@ -1,7 +1,9 @@
 import type { CommandModule } from "yargs";
+import { asmCommand } from "./asm";
 import { disasmCommand } from "./disasm";
 import { execCommand } from "./exec";
 import { explainCommand } from "./explain";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [execCommand, disasmCommand, explainCommand];
+commands.push(asmCommand);
