@@ -75,7 +75,7 @@ export interface EntryCodec {
 
 function letters(p: string | undefined): { r: boolean; w: boolean; x: boolean } {
   const s = p ?? "rwx";
-  if (!/^[rwx-]*$/.test(s)) throw new RangeError(`permissions "${s}" may hold only r, w, x and -`);
+  for (const ch of s) if (ch !== "r" && ch !== "w" && ch !== "x" && ch !== "-") throw new RangeError(`permissions "${s}" may hold only r, w, x and -`);
   return { r: s.includes("r"), w: s.includes("w"), x: s.includes("x") };
 }
 
@@ -150,6 +150,8 @@ export class TableBuilder {
     if (m.from % PAGE || to % PAGE || m.size % PAGE || m.size <= 0) {
       throw new RangeError(`mapping 0x${m.from.toString(16)}+0x${m.size.toString(16)} → 0x${to.toString(16)} is not in whole 4-KByte pages`);
     }
+    const spec = { ...m, perms: m.perms ?? "rwx" };
+    letters(spec.perms); // reject bad permission strings before writing anything
     for (let off = 0; off < m.size; ) {
       const a = m.from + off, b = to + off, left = m.size - off;
       let level = f.levels - 1;
@@ -161,7 +163,7 @@ export class TableBuilder {
         }
       }
       const shift = f.shifts[level]!;
-      this.write(this.entryAddr(a, level), this.codec.leaf(b, level, shift, m));
+      this.write(this.entryAddr(a, level), this.codec.leaf(b, level, shift, spec));
       off += 2 ** shift;
     }
     return this;

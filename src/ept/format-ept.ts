@@ -4,7 +4,7 @@
  * Vol. 3C 29.3.3.1) are this format's "reserved" answer, so the walker reports
  * them as W_RESERVED and the nested translation turns them into EPT_MISCONFIG.
  */
-import { frame4k, frameLarge, highAddrReserved, P_R, P_U, P_W, P_XS, P_XU, PagingFormat, WalkContext } from "./format";
+import { frame4k, frameLarge, highAddrReserved, P_R, P_W, P_XS, P_XU, PagingFormat, WalkContext } from "./format";
 
 /** Bit positions in EPT paging-structure entries (SDM Vol. 3C Figure 29-1). */
 export const EPTE = {
@@ -83,7 +83,7 @@ function ept(levels: 4 | 5): PagingFormat {
     perms(lo, _hi, ctx) {
       const xs = lo & EPTE.X ? P_XS : 0;
       const xu = ctx.mbec ? (lo & EPTE.USER_X ? P_XU : 0) : lo & EPTE.X ? P_XU : 0;
-      return (lo & EPTE.R ? P_R : 0) | (lo & EPTE.W ? P_W : 0) | xs | xu | P_U;
+      return (lo & EPTE.R ? P_R : 0) | (lo & EPTE.W ? P_W : 0) | xs | xu; // EPT has no user/supervisor bit
     },
     accessedBit: 8,
     dirtyBit: 9,
