@@ -1,5 +1,6 @@
 /** The benchmark list; each issue that owns a hot path adds its entry here. */
 import { cpuBenchmarks } from "./cpu";
+import { eptBenchmarks } from "./ept";
 
 export interface BenchResult {
   value: number;
@@ -14,4 +15,4 @@ export interface Benchmark {
   run(): BenchResult;
 }
 
-export const BENCHMARKS: Benchmark[] = [...cpuBenchmarks];
+export const BENCHMARKS: Benchmark[] = [...cpuBenchmarks, ...eptBenchmarks];

@@ -27,6 +27,8 @@ export interface WalkContext {
   mbec: boolean;
   /** EPT: execute-only translations are supported (IA32_VMX_EPT_VPID_CAP bit 0). */
   execOnly: boolean;
+  /** EPT: 2-MByte pages supported (IA32_VMX_EPT_VPID_CAP bit 16); absent means supported. */
+  page2M?: boolean;
 }
 
 export interface PagingFormat {
@@ -42,8 +44,8 @@ export interface PagingFormat {
   largeAt(level: number, ctx: WalkContext): boolean;
   /** Level names, root first, as the SDM calls them (PML4E, PDPTE, PDE, PTE; EPT PML4E...). */
   readonly levelNames: readonly string[];
-  /** Is the entry present (x86: P; EPT: any of R/W/X)? */
-  present(lo: number, hi: number): boolean;
+  /** Is the entry present (x86: P; EPT: any of R/W/X, or bit 10 under mode-based execute control)? */
+  present(lo: number, hi: number, ctx: WalkContext): boolean;
   /** Does the entry map a page rather than point to a table? (level is 0-based, root first) */
   isLeaf(lo: number, hi: number, level: number, ctx: WalkContext): boolean;
   /**
@@ -67,18 +69,18 @@ export interface PagingFormat {
 const TWO32 = 0x1_0000_0000;
 
 /** Bits [maxPhys, 52) of an entry's high half that must be zero. */
-function highAddrReserved(hi: number, maxPhys: number): boolean {
+export function highAddrReserved(hi: number, maxPhys: number): boolean {
   if (maxPhys >= 52) return false;
   const mask = ((1 << (52 - 32)) - 1) & ~((1 << (maxPhys - 32)) - 1);
   return (hi & mask) !== 0;
 }
 
-function frame4k(lo: number, hi: number): number {
+export function frame4k(lo: number, hi: number): number {
   return (hi & 0xfffff) * TWO32 + ((lo & ~0xfff) >>> 0);
 }
 
 /** Frame of a large page mapping 2^shift bytes: entry address bits from `shift` up. */
-function frameLarge(lo: number, hi: number, shift: number): number {
+export function frameLarge(lo: number, hi: number, shift: number): number {
   const loMask = shift >= 32 ? 0 : ~((1 << shift) - 1);
   const hiMask = shift > 32 ? ~((1 << (shift - 32)) - 1) & 0xfffff : 0xfffff;
   return (hi & hiMask) * TWO32 + ((lo & loMask) >>> 0);

@@ -4,6 +4,9 @@
  * sets accessed/dirty flags, and can record every entry it read in a trace.
  * Table addresses may themselves need translation (guest tables under EPT):
  * the caller passes `tableToHost`, which for nested paging runs the EPT walk.
+ * Each entry is first translated for a read; setting an accessed or dirty
+ * flag translates it again for a write, because nested paging checks those
+ * updates as data writes (SDM Vol. 3C 29.3.3.2).
  */
 import type { HostMemory } from "../memory/host-memory";
 import { P_ALL, PagingFormat, WalkContext } from "./format";
@@ -41,11 +44,32 @@ export class WalkResult {
   leafLo = 0;
   leafHi = 0;
   leafAddr = 0;
+  /** Address of the leaf entry as the format sees it (guest-physical for guest tables), to translate the dirty-flag write. */
+  leafEntry = 0;
 }
 
-export type TableToHost = (tableAddr: number, write: boolean) => number;
+/** Translates the address of an entry; `write` is true for the accessed/dirty-flag update, false for the read. */
+export type TableToHost = (entryAddr: number, write: boolean) => number;
 
-const identity: TableToHost = (a) => a;
+
+export interface WalkOptions {
+  /** false: leave accessed flags alone (inspection by labs and dumps). */
+  setAccessed?: boolean;
+  tableToHost?: TableToHost;
+  /** Every entry read is appended here. */
+  trace?: WalkTrace;
+  stage?: "guest" | "nested";
+}
+
+const NO_OPTIONS: WalkOptions = {};
+
+/** Module constants the walk loop uses, under a private name the compilers leave alone (see `walkerFor`). */
+const k = { W_OK, W_NOT_PRESENT, W_RESERVED, P_ALL } as const;
+
+/** A walk function: `walk` itself, or the copy `walkerFor` compiled for one format. */
+export type Walk = (
+  mem: HostMemory, format: PagingFormat, ctx: WalkContext, root: number, addr: number, out: WalkResult, opts: WalkOptions,
+) => WalkResult;
 
 /**
  * Walks `format` from the table at `root` for address `addr`. The result's
@@ -60,60 +84,89 @@ export function walk(
   root: number,
   addr: number,
   out: WalkResult,
-  opts: { setAccessed?: boolean; tableToHost?: TableToHost; trace?: WalkTrace; stage?: "guest" | "nested" } = {},
+  opts: WalkOptions = NO_OPTIONS,
 ): WalkResult {
-  const toHost = opts.tableToHost ?? identity;
+  return walkerFor(format)(mem, format, ctx, root, addr, out, opts);
+}
+
+/**
+ * The walk loop. Besides its parameters and globals it refers only to `k`,
+ * never to imported or exported names, so that `walkerFor` can compile a copy
+ * of its source per format.
+ */
+function walkLoop(
+  mem: HostMemory,
+  format: PagingFormat,
+  ctx: WalkContext,
+  root: number,
+  addr: number,
+  out: WalkResult,
+  opts: WalkOptions,
+): WalkResult {
+  const toHost = opts.tableToHost;
+  const trace = opts.trace;
   const ad = opts.setAccessed !== false && format.adActive(ctx);
-  const view = mem.view;
+  const view = mem.view, memSize = mem.size;
+  const shifts = format.shifts, indexBits = format.indexBits, eb = format.entryBytes;
+  const aBit = 1 << format.accessedBit;
   let table = root;
-  let perms = P_ALL;
-  const levels = format.levels;
-  for (let level = 0; level < levels; level++) {
-    const shift = format.shifts[level]!;
-    const index = Math.floor(addr / 2 ** shift) & ((1 << format.indexBits[level]!) - 1);
-    const entryGuest = table + index * format.entryBytes;
-    const entryHost = toHost(entryGuest, ad);
+  let perms = k.P_ALL;
+  // The address as 32-bit halves, so indices come from integer shifts (no float division per level).
+  const aHi = Math.floor(addr / 4294967296) | 0;
+  const aLo = addr >>> 0;
+  for (let level = 0; level < format.levels; level++) {
+    const shift = shifts[level]!;
+    const bits = shift >= 32 ? aHi >>> (shift - 32) : (aLo >>> shift) | (aHi << (32 - shift));
+    const index = bits & ((1 << indexBits[level]!) - 1);
+    const entryAddr = table + index * eb;
+    const entryHost = toHost === undefined ? entryAddr : toHost(entryAddr, false);
     let lo: number, hi: number;
-    if (mem.inRam(entryHost, format.entryBytes)) {
+    if (entryHost >= 0 && entryHost + eb <= memSize) {
       lo = view.getInt32(entryHost, true);
-      hi = format.entryBytes === 8 ? view.getInt32(entryHost + 4, true) : 0;
+      hi = eb === 8 ? view.getInt32(entryHost + 4, true) : 0;
     } else {
-      lo = -1; hi = format.entryBytes === 8 ? -1 : 0; // open bus: all ones
+      lo = -1; hi = eb === 8 ? -1 : 0; // open bus: all ones
     }
-    if (opts.trace) {
-      opts.trace.push({
+    if (trace !== undefined) {
+      trace.push({
         stage: opts.stage ?? "guest", format: format.name, level, levelName: format.levelNames[level]!,
         tableAddr: table, index, entryAddr: entryHost,
         entry: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0),
       });
     }
-    out.level = level;
-    if (!format.present(lo, hi)) {
-      out.status = W_NOT_PRESENT;
+    if (!format.present(lo, hi, ctx)) {
+      out.level = level;
+      out.status = k.W_NOT_PRESENT;
       out.perms = perms;
       return out;
     }
     const leaf = format.isLeaf(lo, hi, level, ctx);
     if (format.reserved(lo, hi, level, leaf, ctx)) {
-      out.status = W_RESERVED;
+      out.level = level;
+      out.status = k.W_RESERVED;
       out.perms = perms;
       return out;
     }
     perms &= format.perms(lo, hi, ctx);
-    if (ad && !(lo & (1 << format.accessedBit)) && mem.inRam(entryHost, 4)) {
-      lo |= 1 << format.accessedBit;
-      mem.write32(entryHost, lo);
+    if (ad && (lo & aBit) === 0) {
+      const wHost = toHost === undefined ? entryAddr : toHost(entryAddr, true);
+      if (mem.inRam(wHost, 4)) {
+        lo |= aBit;
+        mem.write32(wHost, lo);
+      }
     }
     const frame = format.frame(lo, hi, level, leaf);
     if (leaf) {
-      const size = 2 ** shift;
-      out.status = W_OK;
-      out.addr = frame + (addr - Math.floor(addr / size) * size);
+      const size = shift < 31 ? 1 << shift : 2 ** shift;
+      out.level = level;
+      out.status = k.W_OK;
+      out.addr = frame + (shift < 31 ? aLo & (size - 1) : addr - Math.floor(addr / size) * size);
       out.pageSize = size;
       out.perms = perms;
       out.leafLo = lo;
       out.leafHi = hi;
       out.leafAddr = entryHost;
+      out.leafEntry = entryAddr;
       return out;
     }
     table = frame;
@@ -121,11 +174,40 @@ export function walk(
   throw new Error(`format ${format.name}: walk fell through its last level`);
 }
 
-/** Sets the dirty flag in the leaf entry of a completed walk (first write through the translation). */
-export function setDirty(mem: HostMemory, format: PagingFormat, r: WalkResult): void {
+const walkers = new Map<PagingFormat, Walk>();
+
+/**
+ * V8 keeps type feedback per function source, so one loop shared by guest
+ * and nested formats makes every format call polymorphic and slow. Each
+ * format gets its own compiled copy of the same loop, whose calls stay
+ * monomorphic and inline (about twice as fast for 2-D walks; `npm run bench`).
+ * Hot callers keep the result instead of going through `walk`.
+ */
+export function walkerFor(format: PagingFormat): Walk {
+  let f = walkers.get(format);
+  if (f === undefined) {
+    try {
+      f = new Function("k", `return ${walkLoop.toString()}`)(k) as Walk;
+    } catch {
+      f = walkLoop; // source not recompilable (an instrumented build): the shared loop is just as correct
+    }
+    walkers.set(format, f);
+  }
+  return f;
+}
+
+/**
+ * Sets the dirty flag in the leaf entry of a completed walk (first write
+ * through the translation). Under nested paging the flag update is itself a
+ * write to a guest paging-structure entry, translated by `tableToHost` first
+ * (it may cause an EPT violation or nested page fault before anything changes).
+ */
+export function setDirty(mem: HostMemory, format: PagingFormat, r: WalkResult, tableToHost?: TableToHost): void {
   const bit = 1 << format.dirtyBit;
-  if (!(r.leafLo & bit) && mem.inRam(r.leafAddr, 4)) {
+  if (r.leafLo & bit) return;
+  const addr = tableToHost ? tableToHost(r.leafEntry, true) : r.leafAddr;
+  if (mem.inRam(addr, 4)) {
     r.leafLo |= bit;
-    mem.write32(r.leafAddr, r.leafLo);
+    mem.write32(addr, r.leafLo);
   }
 }

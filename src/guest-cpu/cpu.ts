@@ -42,7 +42,7 @@ export class Cpu {
     this.s.mmu = this.mmu;
     this.mmu.translator = this.paging;
     this.cache = new CodeCache(this.s);
-    this.cache.onNewCodePage = (hpage) => this.s.tlb.protectPage(hpage);
+    this.cache.onNewCodePage = (hpage) => this.mmu.protectPage(hpage); // every TLB context
   }
 
   /**

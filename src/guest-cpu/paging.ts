@@ -6,15 +6,20 @@
  * and the EPT/NPT translation in non-root operation (set by src/vmx).
  */
 import { FORMAT_4LEVEL, FORMAT_5LEVEL, P_R, P_U, P_W, P_XS, P_XU, PagingFormat, WalkContext } from "../ept/format";
-import { setDirty, W_NOT_PRESENT, W_RESERVED, walk, WalkResult } from "../ept/walker";
+import { setDirty, TableToHost, W_NOT_PRESENT, W_RESERVED, walk, WalkOptions, WalkResult, WalkTrace } from "../ept/walker";
 import { CpuFault, PF, PFEC } from "./exceptions";
-import { A_IMPLICIT, A_USER, A_W, A_X, TransOut, Translator } from "./mmu";
+import { A_IMPLICIT, A_R, A_USER, A_W, A_X, TransOut, Translator } from "./mmu";
 import { CR0, CR4, EFER, FLAG } from "./registers";
 import type { CpuState } from "./state";
 import { T_R, T_W, T_X } from "./tlb";
 
-/** Guest-physical → host-physical for paging-structure and final accesses (nested paging hook). */
-export type PhysicalMap = (s: CpuState, gpa: number, acc: number, lin: number, isTable: boolean) => number;
+/**
+ * Guest-physical → host-physical for paging-structure and final accesses (nested paging hook).
+ * For a paging-structure access `acc` is A_R (reading the entry) or A_W (setting its accessed or
+ * dirty flag). For the final access `guestPerms` holds the P_* allow-bits of the guest's own
+ * translation (absent with paging off).
+ */
+export type PhysicalMap = (s: CpuState, gpa: number, acc: number, lin: number, isTable: boolean, guestPerms?: number) => number;
 
 export const identityPhysical: PhysicalMap = (_s, gpa) => gpa;
 
@@ -35,7 +40,14 @@ export class X86Paging implements Translator {
   physical: PhysicalMap = identityPhysical;
   /** Physical-address width reported by CPUID 0x80000008 (the profile sets it). */
   maxPhys = 46;
+  /** When set, every paging-structure entry read is appended (labs' `walk`, translate2d). */
+  trace: WalkTrace | undefined = undefined;
   private readonly r = new WalkResult();
+  // The walk's table accesses go through `physical`; kept in fields so a walk allocates nothing.
+  private ws: CpuState | null = null;
+  private wLin = 0;
+  private readonly toHost: TableToHost = (gpa, write) => this.physical(this.ws!, gpa, write ? A_W : A_R, this.wLin, true);
+  private readonly wOpts: WalkOptions = { tableToHost: this.toHost, trace: undefined };
   private readonly ctx: WalkContext = {
     nxe: false, page1G: true, pse: false, maxPhys: 46, adEnabled: true, mbec: false, execOnly: false,
   };
@@ -55,9 +67,10 @@ export class X86Paging implements Translator {
     ctx.pse = (s.cr4 & CR4.PSE) !== 0;
     ctx.maxPhys = this.maxPhys;
     const root = s.cr3 - (s.cr3 % 4096);
-    const r = walk(s.mem, fmt, ctx, root, lin, this.r, {
-      tableToHost: (gpa) => this.physical(s, gpa, acc, lin, true),
-    });
+    this.ws = s;
+    this.wLin = lin;
+    this.wOpts.trace = this.trace;
+    const r = walk(s.mem, fmt, ctx, root, lin, this.r, this.wOpts);
     const user = (acc & A_USER) !== 0;
     const write = (acc & A_W) !== 0;
     const exec = (acc & A_X) !== 0;
@@ -68,13 +81,13 @@ export class X86Paging implements Translator {
     const allowed = this.allowed(s, p, user, (acc & A_IMPLICIT) !== 0);
     const need = exec ? T_X : write ? T_W : T_R;
     if (!(allowed & need)) throw this.pageFault(s, lin, acc, false, true);
-    if (write) setDirty(s.mem, fmt, r);
+    if (write) setDirty(s.mem, fmt, r, this.toHost);
     out.gpa = r.addr;
     // Writes may use the entry without a walk only once the dirty flag is set.
     out.perm = r.leafLo & (1 << fmt.dirtyBit) ? allowed : allowed & ~T_W;
     out.global = (s.cr4 & CR4.PGE) !== 0 && (r.leafLo & (1 << fmt.globalBit)) !== 0;
     out.cacheable = true;
-    return this.physical(s, r.addr, acc, lin, false);
+    return this.physical(s, r.addr, acc, lin, false, r.perms);
   }
 
   /** Access rights of a translation for one privilege (SDM Vol. 3A 4.6.1). */

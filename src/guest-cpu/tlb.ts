@@ -28,6 +28,10 @@ export class Tlb {
   readonly global = new Uint8Array(2 * TLB_SIZE);
   /** Entries filled since the last full flush (lets flushes skip empty TLBs). */
   live = 0;
+  /** Context tag (SDM Vol. 3C 29.4.1): VPID, PCID and EP4TA (the EPTP's table address; -1 for linear mappings, no EPT/NPT). */
+  vpid = 0;
+  pcid = 0;
+  ep4ta = -1;
 
   constructor(readonly tag: string) {}
 
@@ -56,15 +60,26 @@ export class Tlb {
 
   /** MOV to CR3 without PCIDs: drop everything but global entries (SDM Vol. 3A 4.10.4.1). */
   flushNonGlobal(): void {
+    if (this.live === 0) return;
     for (let i = 0; i < 2 * TLB_SIZE; i++) if (!this.global[i]) this.clear(i);
   }
 
   /** INVLPG: the entries for one linear page, global or not, in both halves. */
   flushPage(lin: number): void {
+    if (this.live === 0) return;
     const vpn = Math.floor(lin / 4096);
-    for (const i of [vpn & TLB_MASK, (vpn & TLB_MASK) + TLB_SIZE]) {
-      if (this.tagR[i] === vpn || this.tagW[i] === vpn || this.tagX[i] === vpn) this.clear(i);
-    }
+    const i = vpn & TLB_MASK;
+    if (this.tagR[i] === vpn || this.tagW[i] === vpn || this.tagX[i] === vpn) this.clear(i);
+    const u = i + TLB_SIZE;
+    if (this.tagR[u] === vpn || this.tagW[u] === vpn || this.tagX[u] === vpn) this.clear(u);
+  }
+
+  /** Looks an entry up without filling (labs, specs): host-physical address for `lin`, or null on a miss. */
+  probe(lin: number, user: boolean, kind: typeof T_R | typeof T_W | typeof T_X): number | null {
+    const vpn = Math.floor(lin / 4096);
+    const i = (vpn & TLB_MASK) + (user ? TLB_SIZE : 0);
+    const tag = kind === T_W ? this.tagW[i] : kind === T_X ? this.tagX[i] : this.tagR[i];
+    return tag === vpn ? lin + this.add[i]! : null;
   }
 
   /** Drops the write permission of entries that map host page `hpage` (code was decoded from it). */
