@@ -6,6 +6,8 @@
  * IA32_VMX_BASIC bit 55 is set (A.2).
  */
 import { DEFAULT_EPT_CAPS, eptCapsFromMsr, type EptCaps } from "../ept/eptp";
+import type { VmxCapabilities } from "../vmcs/capabilities";
+import { getProfile } from "../vmcs/profiles";
 
 /** MSR indices (SDM Vol. 4 Table 2-2). */
 export const VMX_MSR = {
@@ -83,29 +85,9 @@ export function capsFromMsrs(msr: ReadonlyMap<number, bigint> | Record<number, b
   };
 }
 
-const dw = (must1: number, may1: number): bigint => (BigInt(may1 >>> 0) << 32n) | BigInt(must1 >>> 0);
+/** The capabilities of a src/vmcs profile, decoded for the entry checks. */
+export function capsFromProfile(p: VmxCapabilities): VmxCaps {
+  return capsFromMsrs(new Map(p.allMsrs()), p.physAddrWidth);
+}
 
-/**
- * A full-featured profile used until/unless src/vmcs/profiles.ts supplies
- * one (the values of a recent server core, with the default1 bits of A.2–A.5).
- */
-export const FALLBACK_MSRS: Record<number, bigint> = {
-  [VMX_MSR.BASIC]: (1n << 55n) | (1n << 54n) | (6n << 50n) | (0x1000n << 32n) | 1n,
-  [VMX_MSR.TRUE_PINBASED]: dw(0x16, 0xff),
-  [VMX_MSR.PINBASED]: dw(0x16, 0xff),
-  [VMX_MSR.TRUE_PROCBASED]: dw(0x0400_6172, 0xfff9_fffe),
-  [VMX_MSR.PROCBASED]: dw(0x0401_e172, 0xfff9_fffe),
-  [VMX_MSR.PROCBASED2]: dw(0, 0x0677_7fff),
-  [VMX_MSR.TRUE_EXIT]: dw(0x0003_6dfb, 0x00ff_ffff),
-  [VMX_MSR.EXIT]: dw(0x0003_6dff, 0x00ff_ffff),
-  [VMX_MSR.TRUE_ENTRY]: dw(0x0000_11fb, 0x0003_ffff),
-  [VMX_MSR.ENTRY]: dw(0x0000_11ff, 0x0003_ffff),
-  [VMX_MSR.MISC]: (1n << 30n) | (1n << 29n) | (4n << 16n) | (7n << 6n) | (1n << 5n) | 5n,
-  [VMX_MSR.CR0_FIXED0]: 0x8000_0021n,
-  [VMX_MSR.CR0_FIXED1]: 0xffff_ffffn,
-  [VMX_MSR.CR4_FIXED0]: 0x2000n,
-  [VMX_MSR.CR4_FIXED1]: 0x3727ffn,
-  [VMX_MSR.VMFUNC]: 1n,
-};
-
-export const FALLBACK_CAPS = capsFromMsrs(FALLBACK_MSRS);
+export const DEFAULT_CAPS = capsFromProfile(getProfile("default"));

@@ -1,41 +1,64 @@
 /**
- * Control bits the engine tests on hot paths, as numeric masks (Linux
- * asm/vmx.h numbering; SDM Vol. 3C 25.6–25.8). The names users write live in
- * src/vmcs/controls.ts; these masks are the same bits for code.
+ * Control bits the engine tests on hot paths, as numeric masks derived once
+ * from the named bits of src/vmcs/controls.ts (SDM Vol. 3C 25.6–25.8).
  */
-const b = (n: number) => 2 ** n;
+import { controlBit, type ControlNames, type ControlWord } from "../vmcs/controls";
+
+/** The mask of a named control of src/vmcs/controls.ts (the one table of control bits). */
+function m<W extends ControlWord>(word: W, name: ControlNames[W]): number {
+  const bit = controlBit(word, name);
+  if (bit === undefined) throw new Error(`unknown ${word} control ${name}`);
+  return 2 ** bit;
+}
 
 /** Pin-based VM-execution controls (SDM Vol. 3C 25.6.1 Table 25-5). */
 export const PIN = {
-  EXT_INTR: b(0), NMI_EXITING: b(3), VIRTUAL_NMIS: b(5), PREEMPTION_TIMER: b(6), POSTED_INTR: b(7),
+  EXT_INTR: m("pin", "external-interrupt-exiting"), NMI_EXITING: m("pin", "nmi-exiting"), VIRTUAL_NMIS: m("pin", "virtual-nmis"),
+  PREEMPTION_TIMER: m("pin", "activate-vmx-preemption-timer"), POSTED_INTR: m("pin", "process-posted-interrupts"),
 } as const;
 
 /** Primary processor-based VM-execution controls (SDM Vol. 3C 25.6.2 Table 25-6). */
 export const CPU = {
-  INTR_WINDOW: b(2), TSC_OFFSETTING: b(3), HLT: b(7), INVLPG: b(9), MWAIT: b(10), RDPMC: b(11), RDTSC: b(12),
-  CR3_LOAD: b(15), CR3_STORE: b(16), TERTIARY: b(17), CR8_LOAD: b(19), CR8_STORE: b(20), TPR_SHADOW: b(21),
-  NMI_WINDOW: b(22), MOV_DR: b(23), UNCOND_IO: b(24), IO_BITMAPS: b(25), MTF: b(27), MSR_BITMAPS: b(28),
-  MONITOR: b(29), PAUSE: b(30), SECONDARY: b(31),
+  INTR_WINDOW: m("primary", "interrupt-window-exiting"), TSC_OFFSETTING: m("primary", "use-tsc-offsetting"),
+  HLT: m("primary", "hlt-exiting"), INVLPG: m("primary", "invlpg-exiting"), MWAIT: m("primary", "mwait-exiting"),
+  RDPMC: m("primary", "rdpmc-exiting"), RDTSC: m("primary", "rdtsc-exiting"), CR3_LOAD: m("primary", "cr3-load-exiting"),
+  CR3_STORE: m("primary", "cr3-store-exiting"), TERTIARY: m("primary", "activate-tertiary-controls"),
+  CR8_LOAD: m("primary", "cr8-load-exiting"), CR8_STORE: m("primary", "cr8-store-exiting"), TPR_SHADOW: m("primary", "use-tpr-shadow"),
+  NMI_WINDOW: m("primary", "nmi-window-exiting"), MOV_DR: m("primary", "mov-dr-exiting"),
+  UNCOND_IO: m("primary", "unconditional-io-exiting"), IO_BITMAPS: m("primary", "use-io-bitmaps"),
+  MTF: m("primary", "monitor-trap-flag"), MSR_BITMAPS: m("primary", "use-msr-bitmaps"), MONITOR: m("primary", "monitor-exiting"),
+  PAUSE: m("primary", "pause-exiting"), SECONDARY: m("primary", "activate-secondary-controls"),
 } as const;
 
 /** Secondary processor-based VM-execution controls (SDM Vol. 3C 25.6.2 Table 25-7). */
 export const CPU2 = {
-  VIRT_APIC_ACCESS: b(0), EPT: b(1), DESC: b(2), RDTSCP: b(3), VIRT_X2APIC: b(4), VPID: b(5), WBINVD: b(6),
-  UNRESTRICTED: b(7), APIC_REG_VIRT: b(8), VINTR_DELIVERY: b(9), PAUSE_LOOP: b(10), RDRAND: b(11),
-  INVPCID: b(12), VMFUNC: b(13), SHADOW_VMCS: b(14), ENCLS: b(15), RDSEED: b(16), PML: b(17), EPT_VE: b(18),
-  XSAVES: b(20), MBEC: b(22), TSC_SCALING: b(25), UMWAIT: b(26),
+  VIRT_APIC_ACCESS: m("secondary", "virtualize-apic-accesses"), EPT: m("secondary", "enable-ept"),
+  DESC: m("secondary", "descriptor-table-exiting"), RDTSCP: m("secondary", "enable-rdtscp"),
+  VIRT_X2APIC: m("secondary", "virtualize-x2apic-mode"), VPID: m("secondary", "enable-vpid"),
+  WBINVD: m("secondary", "wbinvd-exiting"), UNRESTRICTED: m("secondary", "unrestricted-guest"),
+  APIC_REG_VIRT: m("secondary", "apic-register-virtualization"), VINTR_DELIVERY: m("secondary", "virtual-interrupt-delivery"),
+  PAUSE_LOOP: m("secondary", "pause-loop-exiting"), RDRAND: m("secondary", "rdrand-exiting"),
+  INVPCID: m("secondary", "enable-invpcid"), VMFUNC: m("secondary", "enable-vm-functions"),
+  SHADOW_VMCS: m("secondary", "vmcs-shadowing"), ENCLS: m("secondary", "enable-encls-exiting"),
+  RDSEED: m("secondary", "rdseed-exiting"), PML: m("secondary", "enable-pml"), EPT_VE: m("secondary", "ept-violation-ve"),
+  XSAVES: m("secondary", "enable-xsaves-xrstors"), MBEC: m("secondary", "mode-based-execute-control"),
+  TSC_SCALING: m("secondary", "use-tsc-scaling"), UMWAIT: m("secondary", "enable-user-wait-and-pause"),
 } as const;
 
 /** VM-exit controls (SDM Vol. 3C 25.7.1 Table 25-13). */
 export const EXIT = {
-  SAVE_DEBUG: b(2), HOST_64: b(9), LOAD_PERF_GLOBAL: b(12), ACK_INTR: b(15), SAVE_PAT: b(18), LOAD_PAT: b(19),
-  SAVE_EFER: b(20), LOAD_EFER: b(21), SAVE_PREEMPTION: b(22), CLEAR_BNDCFGS: b(23),
+  SAVE_DEBUG: m("exit", "save-debug-controls"), HOST_64: m("exit", "host-address-space-size"),
+  LOAD_PERF_GLOBAL: m("exit", "load-ia32-perf-global-ctrl"), ACK_INTR: m("exit", "ack-interrupt-on-exit"),
+  SAVE_PAT: m("exit", "save-ia32-pat"), LOAD_PAT: m("exit", "load-ia32-pat"), SAVE_EFER: m("exit", "save-ia32-efer"),
+  LOAD_EFER: m("exit", "load-ia32-efer"), SAVE_PREEMPTION: m("exit", "save-vmx-preemption-timer-value"),
+  CLEAR_BNDCFGS: m("exit", "clear-ia32-bndcfgs"),
 } as const;
 
 /** VM-entry controls (SDM Vol. 3C 25.8.1 Table 25-15). */
 export const ENTRY = {
-  LOAD_DEBUG: b(2), IA32E: b(9), SMM: b(10), DEACT_DUAL: b(11), LOAD_PERF_GLOBAL: b(13), LOAD_PAT: b(14),
-  LOAD_EFER: b(15), LOAD_BNDCFGS: b(16),
+  LOAD_DEBUG: m("entry", "load-debug-controls"), IA32E: m("entry", "ia32e-mode-guest"), SMM: m("entry", "entry-to-smm"),
+  DEACT_DUAL: m("entry", "deactivate-dual-monitor-treatment"), LOAD_PERF_GLOBAL: m("entry", "load-ia32-perf-global-ctrl"),
+  LOAD_PAT: m("entry", "load-ia32-pat"), LOAD_EFER: m("entry", "load-ia32-efer"), LOAD_BNDCFGS: m("entry", "load-ia32-bndcfgs"),
 } as const;
 
 /** Interruption-information format (SDM Vol. 3C 25.8.3 Table 25-17, 28.2.2 Table 28-17). */
