@@ -70,12 +70,13 @@ export class ReferenceRunner {
     this.cpu.lastFault = null;
     const r = this.cpu.run(10);
     const where = `${form.insn} in=${c.in.join(",")}`;
+    const fault = (this.cpu as { lastFault: { vector: number } | null }).lastFault;
     if (c.out === "#DE") {
-      if (r.stop !== "shutdown" || this.cpu.lastFault?.vector !== DE) return [`${where}: expected #DE, got stop ${r.stop}`];
+      if (r.stop !== "shutdown" || fault?.vector !== DE) return [`${where}: expected #DE, got stop ${r.stop}`];
       for (let i = 0; i < 4; i++) if (this.reg(i) !== BigInt(c.in[i]!)) return [`${where}: #DE changed ${NAMES[i]}`];
       return [];
     }
-    if (r.stop !== "hlt") return [`${where}: stop ${r.stop} (fault ${this.cpu.lastFault?.vector})`];
+    if (r.stop !== "hlt") return [`${where}: stop ${r.stop} (fault ${fault?.vector})`];
     const bad: string[] = [];
     for (let i = 0; i < 4; i++) {
       if (c.undef?.includes(NAMES[i]!)) continue;
