@@ -118,6 +118,12 @@ export function convertIssues(schema: z.ZodType, input: unknown, issues: readonl
         const prefixed = allowed.filter((k) => k.startsWith(key) || key.startsWith(k));
         const hint = didYouMean(key, allowed) || (prefixed.length === 1 ? `; did you mean '${prefixed[0]}'?` : "");
         const where = formatPath([...path, key]);
+        const parent = valueAt(input, path) as Record<string, unknown> | undefined;
+        if (parent && parent[key] === null && allowed.includes("code")) {
+          // `label:` at the indentation of the keys ends the `code: |` block scalar and becomes a key.
+          out.push({ path: [...path, key], message: `${where}: unknown key; if '${key}:' is a label of the code above, indent it like the instructions`, location: pos.locateKey(path, key) });
+          continue;
+        }
         out.push({
           path: [...path, key],
           message: `${where}: unknown key${hint || (allowed.length ? ` (expected one of ${allowed.join(", ")})` : "")}`,

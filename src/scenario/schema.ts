@@ -159,6 +159,8 @@ export const scenarioSchema = z.strictObject({
   $schema: z.string().optional(),
   name: z.string({ error: "expected a name" }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: "expected a name of letters, digits, '.', '_' and '-'" }).optional(),
   description: z.string().optional(),
+  /** vm (default): the guest runs in VMX non-root operation under the VMM; bare: on the CPU with no hypervisor, as `vmxlab exec`. */
+  machine: z.enum(["vm", "bare"], { error: "expected vm or bare" }).default("vm"),
   cpu: z.strictObject({ profile: z.enum(PROFILES, { error: `expected a capability profile (${PROFILES.join(", ")})` }).default("default") }).optional(),
   guest: z.strictObject({
     mode: z.enum(MODES, { error: `expected a mode (${MODES.join(", ")})` }).default("long64"),
