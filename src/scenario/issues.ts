@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import { inputError, SourceLocation, VmxlabError } from "../common/errors";
-import { didYouMean } from "../asm/suggest";
+import { suggest } from "./suggest";
 import { formatPath, KeyPath, Positions } from "./positions";
 
 export interface ScenarioIssue {
@@ -115,11 +115,12 @@ export function convertIssues(schema: z.ZodType, input: unknown, issues: readonl
     if (raw.code === "unrecognized_keys") {
       const allowed = allowedKeys(schema, path);
       for (const key of raw.keys) {
-        const prefixed = allowed.filter((k) => k.startsWith(key) || key.startsWith(k));
-        const hint = didYouMean(key, allowed) || (prefixed.length === 1 ? `; did you mean '${prefixed[0]}'?` : "");
+        const hint = suggest(key, allowed);
         const where = formatPath([...path, key]);
         const parent = valueAt(input, path) as Record<string, unknown> | undefined;
-        if (parent && parent[key] === null && allowed.includes("code")) {
+        const v = parent?.[key];
+        const afterCode = parent && typeof parent.code === "string" && pos.locateKey(path, key).line > pos.locateKey(path, "code").line;
+        if (afterCode && (v === null || typeof v === "string")) {
           // `label:` at the indentation of the keys ends the `code: |` block scalar and becomes a key.
           out.push({ path: [...path, key], message: `${where}: unknown key; if '${key}:' is a label of the code above, indent it like the instructions`, location: pos.locateKey(path, key) });
           continue;
@@ -157,7 +158,8 @@ export function convertIssues(schema: z.ZodType, input: unknown, issues: readonl
     let msg = raw.message;
     if (msg.startsWith("Invalid input: expected")) msg = msg.replace(/^Invalid input: /, "").replace(/, received .*$/, "");
     else if (msg.startsWith("Invalid option: expected one of")) msg = "expected one of " + msg.slice("Invalid option: expected one of ".length).replace(/"/g, "").split("|").join(", ");
-    const got = value !== undefined && (typeof value !== "object" || value === null) ? `, got ${describe(value)}` : value !== undefined ? `, got ${describe(value)}` : "";
+    const shown = describe(value);
+    const got = value === undefined || msg.includes(shown) ? "" : `, got ${shown}`;
     out.push({ path, message: `${formatPath(path) || "scenario"}: ${msg}${got}`, location: pos.locate(path) });
   }
   return out;

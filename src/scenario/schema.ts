@@ -8,6 +8,11 @@
  */
 import { z } from "zod";
 import { parseNumber } from "../common/u64";
+import { suggest } from "./suggest";
+import { EXIT_REASON_NUMBERS } from "../exits/reasons";
+import { CONTROL_WORDS, ControlWord } from "../vmcs/controls";
+import { FIELDS } from "../vmcs/fields";
+import { PROFILE_NAMES } from "../vmcs/profiles";
 
 /** Written numbers: decimal, 0x hex, 0b binary, 0o octal, `_` separators, size suffixes K/M/G (16M). */
 export const NUMBER_PATTERN = "^(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO][0-7_]+|[0-9][0-9_]*)([kKmMgG]i?[bB]?)?$";
@@ -25,7 +30,26 @@ export const num = (help = NUMBER_HELP) =>
 const size = () => num("expected a size (a number, hex, or like 16M)");
 
 export const MODES = ["long64", "protected32", "real16"] as const;
-export const PROFILES = ["default", "no-unrestricted-guest", "minimal"] as const;
+export const PROFILES = PROFILE_NAMES as [string, ...string[]];
+
+/**
+ * A name from one of the VMX tables, as an enum (so the JSON Schema lists the
+ * names for completion) whose error suggests the closest name.
+ */
+function nameOf(values: readonly string[], what: string) {
+  return z.enum(values as [string, ...string[]], {
+    error: (iss) => {
+      const got = typeof iss.input === "string" ? iss.input : undefined;
+      if (got === undefined) return `expected ${what}`;
+      return `'${got}' is not ${what}${suggest(got, values) || (values.length <= 8 ? ` (one of ${values.join(", ")})` : "")}`;
+    },
+  });
+}
+
+export const EXIT_REASON_NAMES = Object.keys(EXIT_REASON_NUMBERS) as [string, ...string[]];
+/** VMCS fields by Linux name; 64-bit fields also as `<NAME>_HIGH` (the upper 32 bits). */
+export const FIELD_NAMES = FIELDS.flatMap((f) => (f.width === 64 ? [f.name, `${f.name}_HIGH`] : [f.name]));
+export const SCENARIO_CONTROL_WORDS = ["pin", "primary", "secondary", "tertiary", "exit", "secondary-exit", "entry"] as const satisfies readonly ControlWord[];
 
 /** Registers a scenario may set or expect (lower case, as `exec --json` prints them). */
 export const REG_NAMES = [
@@ -36,10 +60,9 @@ export type ScenarioReg = (typeof REG_NAMES)[number];
 const regs = () =>
   z.partialRecord(z.enum(REG_NAMES, { error: `expected a register name (${REG_NAMES.join(", ")})` }), num());
 
-/** Exit-reason and VMCS-field names are upper snake case (Linux spelling, validated against the tables). */
-const UPPER_NAME = "^[A-Z][A-Z0-9_]*$";
-const reasonName = () => z.string({ error: "expected an exit reason name like CPUID" }).regex(new RegExp(UPPER_NAME), { error: "expected an exit reason name in upper snake case, like CPUID or EPT_VIOLATION" });
-const controlName = () => z.string({ error: "expected a control name like hlt-exiting" }).regex(/^[a-z0-9][a-z0-9-]*$/, { error: "expected a control name in kebab case, like hlt-exiting" });
+/** Exit reasons, control bits and VMCS fields come from their tables (src/exits/reasons.ts, src/vmcs/controls.ts, src/vmcs/fields.ts). */
+const reasonName = () => nameOf(EXIT_REASON_NAMES, "an exit reason (see `vmxlab explain`)");
+const controlName = (word: ControlWord) => nameOf(Object.keys(CONTROL_WORDS[word].bitsByName), `a ${word} control`);
 
 /** Exception vectors by the SDM mnemonic without '#' (UD, PF, GP) or by number. */
 export const VECTORS: Record<string, number> = {
@@ -61,8 +84,8 @@ const codeForms = {
   file: z.string({ error: "expected a file name" }).optional(),
 };
 
-const controlList = () =>
-  z.union([z.array(controlName()), z.strictObject({ set: z.array(controlName()).optional(), clear: z.array(controlName()).optional() })], {
+const controlList = (word: ControlWord) =>
+  z.union([z.array(controlName(word)), z.strictObject({ set: z.array(controlName(word)).optional(), clear: z.array(controlName(word)).optional() })], {
     error: "expected a list of control names, or { set: [...], clear: [...] }",
   });
 
@@ -152,7 +175,7 @@ const expect = z.strictObject({
   /** Exceptions raised (no-VMX scenarios), in order, by vector name. */
   faults: z.array(z.enum(Object.keys(VECTORS) as [string, ...string[]], { error: "expected an exception vector name like GP" })).optional(),
   /** How many times something happened: exit reasons by name, or `exits`, `userspace`, `faults`, `steps`. */
-  counts: z.record(z.string().regex(/^([A-Z][A-Z0-9_]*|exits|userspace|faults|steps)$/, { error: "expected an exit reason or one of exits, userspace, faults, steps" }), num()).optional(),
+  counts: z.partialRecord(nameOf([...EXIT_REASON_NAMES, "exits", "userspace", "faults", "steps"], "an exit reason or one of exits, userspace, faults, steps"), num()).optional(),
 });
 
 export const scenarioSchema = z.strictObject({
@@ -173,19 +196,21 @@ export const scenarioSchema = z.strictObject({
   }),
   vmcs: z
     .strictObject({
-      pin: controlList().optional(),
-      primary: controlList().optional(),
-      secondary: controlList().optional(),
-      exit: controlList().optional(),
-      entry: controlList().optional(),
+      pin: controlList("pin").optional(),
+      primary: controlList("primary").optional(),
+      secondary: controlList("secondary").optional(),
+      tertiary: controlList("tertiary").optional(),
+      exit: controlList("exit").optional(),
+      "secondary-exit": controlList("secondary-exit").optional(),
+      entry: controlList("entry").optional(),
       "exception-bitmap": z.array(vector()).optional(),
       "io-intercept": z.union([z.literal("all"), z.array(ioRange())], { error: "expected a list of ports and ranges, or all" }).optional(),
       "msr-intercept": z.union([z.literal("all"), z.array(msrIntercept())], { error: "expected a list of MSRs, or all" }).optional(),
-      fields: z.record(z.string().regex(new RegExp(UPPER_NAME), { error: "expected a VMCS field name like GUEST_CR0" }), num()).optional(),
+      fields: z.partialRecord(nameOf(FIELD_NAMES, "a VMCS field (see `vmxlab fields`)"), num()).optional(),
     })
     .optional(),
   ept: z.array(eptMapping, { error: "expected a list of mappings { gpa, size, perms }" }).optional(),
-  handlers: z.record(reasonName(), handlerPolicy).optional(),
+  handlers: z.partialRecord(reasonName(), handlerPolicy).optional(),
   host: z
     .strictObject({
       ...codeForms,

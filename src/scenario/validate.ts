@@ -1,16 +1,14 @@
 /**
  * Checks the schema cannot express: one code form per section, ranges and
  * alignment, files that must exist, and names that belong to other tables
- * (exit reasons, control bits, VMCS fields — see names.ts). Each problem is
+ * Each problem is
  * reported at its key path and position; all of them are collected so
  * `vmxlab check` lists everything at once.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseHexBytes } from "../common/hex-input";
-import { didYouMean } from "../asm/suggest";
 import { issue, ScenarioIssue } from "./issues";
-import { names } from "./names";
 import type { KeyPath, Positions } from "./positions";
 import { Scenario } from "./schema";
 import { MAX_MEMORY } from "./limits";
@@ -45,23 +43,11 @@ export function semanticIssues(s: Scenario, pos: Positions, dir: string): Scenar
 
   const v = s.vmcs;
   if (v) {
-    for (const word of ["pin", "primary", "secondary", "exit", "entry"] as const) {
-      const list = v[word];
-      if (!list) continue;
-      const entries: [KeyPath, string][] = Array.isArray(list)
-        ? list.map((n, i) => [["vmcs", word, i], n])
-        : [...(list.set ?? []).map((n, i): [KeyPath, string] => [["vmcs", word, "set", i], n]), ...(list.clear ?? []).map((n, i): [KeyPath, string] => [["vmcs", word, "clear", i], n])];
-      const known = names.controls?.(word);
-      if (!known) continue;
-      for (const [path, n] of entries) if (!known.includes(n)) add(path, `'${n}' is not a ${word} control${didYouMean(n, known) || ` (see \`vmxlab fields\`)`}`);
-    }
     (v["io-intercept"] === "all" ? [] : v["io-intercept"] ?? []).forEach((r, i) => {
       const [a, b] = parsePortRange(r);
       if (b > 0xffff) add(["vmcs", "io-intercept", i], "ports are 0..0xffff");
       else if (a > b) add(["vmcs", "io-intercept", i], "range start is above its end");
     });
-    const fields = names.fields?.();
-    if (fields) for (const f of Object.keys(v.fields ?? {})) if (!fields.includes(f)) add(["vmcs", "fields", f], `unknown VMCS field${didYouMean(f, fields)}`, "key");
   }
 
   (s.ept ?? []).forEach((m, i) => {
@@ -72,20 +58,12 @@ export function semanticIssues(s: Scenario, pos: Positions, dir: string): Scenar
     if ((m.hpa ?? m.gpa) + m.size > s.guest.memory && m.hpa !== undefined) add(["ept", i, "hpa"], "maps beyond host memory (guest.memory)");
   });
 
-  const reasons = names.exitReasons?.();
-  const checkReason = (path: KeyPath, r: string, where: "value" | "key" = "value") => {
-    if (reasons && !reasons.includes(r)) add(path, `'${r}' is not an exit reason${didYouMean(r, reasons) || " (see `vmxlab explain`)"}`, where);
-  };
   for (const [r, h] of Object.entries(s.handlers ?? {})) {
-    checkReason(["handlers", r], r, "key");
     if (typeof h === "object" && "module" in h && !existsSync(resolve(dir, h.module))) add(["handlers", r, "module"], `cannot find '${h.module}'`);
   }
 
   const e = s.expect;
   if (e) {
-    const seq = Array.isArray(e.exits) ? e.exits.map((r, i): [KeyPath, string] => [["expect", "exits", i], r]) : (e.exits?.subsequence ?? []).map((r, i): [KeyPath, string] => [["expect", "exits", "subsequence", i], r]);
-    for (const [p, r] of seq) checkReason(p, r);
-    for (const k of Object.keys(e.counts ?? {})) if (/^[A-Z]/.test(k)) checkReason(["expect", "counts", k], k, "key");
     (e.memory ?? []).forEach((m, i) => {
       if ((m.bytes === undefined) === (m.text === undefined)) add(["expect", "memory", i], "give one of bytes or text", "value");
       if (m.bytes !== undefined) {
