@@ -12,7 +12,7 @@ import { evaluate, EvalContext, Expr, Value } from "./expr";
 import { DataStmt, InsnStmt, parseSource, ParsedSource, Stmt } from "./parser";
 import { lookupRegister, registerTable } from "./registers";
 import { AsmError, SourceOrigin, toInputError } from "./source";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../common/suggest";
 
 export interface AsmOptions {
   /** Code size at the start of the source (a `bits` directive changes it). Default 64. */

@@ -9,7 +9,7 @@ import { tokenize, Token } from "./lexer";
 import { Operand, parseOperand } from "./operands";
 import { lookupRegister } from "./registers";
 import { AsmError } from "./source";
-import { didYouMean } from "./suggest";
+import { didYouMean } from "../common/suggest";
 
 interface At {
   line: number;
