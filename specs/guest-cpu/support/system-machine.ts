@@ -20,6 +20,7 @@ export const L = {
 /** Selectors. SYSRET with STAR[63:48] = 0x18 returns to USER_CS64 / USER_DS (SDM Vol. 3A 5.8.8). */
 export const SEL = {
   KCODE64: 0x08, KDATA: 0x10, UCODE32: 0x1b, UDATA: 0x23, UCODE64: 0x2b, KCODE32: 0x30, KCODE16: 0x38, TSS: 0x40, LDT: 0x50, KDATA16: 0x60,
+  NOT_PRESENT: 0x68, READ_ONLY: 0x70, EXEC_ONLY: 0x78,
 } as const;
 
 export type Mode = "long64" | "protected32" | "real16";
@@ -51,6 +52,8 @@ export interface SysOptions {
   handlers?: Record<number, string>;
   /** IDT gate DPL per vector (default 0; 3 for 3, 4 and 0x80). */
   gateDpl?: Record<number, number>;
+  /** Vectors whose IDT gate is not present. */
+  absent?: number[];
   /** Extra code placed at L.data + 0x1000 (e.g. a ring-3 routine). */
   extra?: string;
   cr4?: number;
@@ -59,6 +62,7 @@ export interface SysOptions {
 }
 
 const STUB = 64;
+const HLT = new Uint8Array([0xf4]);
 
 export interface SysRun {
   cpu: Cpu;
@@ -103,9 +107,12 @@ export function sysMachine(code: string, o: SysOptions = {}): Cpu {
   gdt[0x50 / 8] = l0;
   gdt[0x58 / 8] = long ? l1 : 0n;
   gdt[0x60 / 8] = segDesc({ code: false, dpl: 0, limit: 0xffff, g: false });
-  for (let i = 0; i < 13; i++) mem.write(L.gdt + i * 8, 8, gdt[i] ?? 0n);
+  gdt[0x68 / 8] = segDesc({ code: false, dpl: 0, db: true, present: false });
+  gdt[0x70 / 8] = segDesc({ code: false, dpl: 0, db: true, type: 0x1 }); // read-only data
+  gdt[0x78 / 8] = segDesc({ code: true, dpl: 0, type: 0x9, db: true }); // execute-only code
+  for (let i = 0; i < 16; i++) mem.write(L.gdt + i * 8, 8, gdt[i] ?? 0n);
   s.gdtrBase = L.gdt;
-  s.gdtrLimit = 13 * 8 - 1;
+  s.gdtrLimit = 16 * 8 - 1;
   // TSS: RSP0/ESP0+SS0, IST1, I/O bitmap at 0x68 allowing only port 0x80.
   if (long) {
     mem.write(L.tss + 4, 8, BigInt(L.rsp0));
@@ -127,12 +134,13 @@ export function sysMachine(code: string, o: SysOptions = {}): Cpu {
       mem.write(v * 4, 4, BigInt(((h >> 4) << 16) | (h & 0xf)));
     } else {
       const sel = long ? SEL.KCODE64 : SEL.KCODE32;
-      const w = BigInt(h & 0xffff) | (BigInt(sel) << 16n) | (BigInt(0x8e | ((dpls[v] ?? 0) << 5)) << 40n) | (BigInt((h >>> 16) & 0xffff) << 48n);
+      const p = o.absent?.includes(v) ? 0 : 0x80;
+      const w = BigInt(h & 0xffff) | (BigInt(sel) << 16n) | (BigInt(0x0e | p | ((dpls[v] ?? 0) << 5)) << 40n) | (BigInt((h >>> 16) & 0xffff) << 48n);
       mem.write(L.idt + v * gateSize, 8, w);
       if (long) mem.write(L.idt + v * gateSize + 8, 8, 0n);
     }
-    const stub = o.handlers?.[v] ?? "hlt";
-    mem.writeBytes(h, assemble(stub, { bits: bits(mode), org: mode === "real16" ? h & 0xf : h }).bytes);
+    const stub = o.handlers?.[v];
+    mem.writeBytes(h, stub ? assemble(stub, { bits: bits(mode), org: mode === "real16" ? h & 0xf : h }).bytes : HLT);
   }
   s.idtrBase = mode === "real16" ? 0 : L.idt;
   s.idtrLimit = mode === "real16" ? 0x3ff : 256 * gateSize - 1;
