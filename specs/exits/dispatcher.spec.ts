@@ -100,3 +100,34 @@ describe("re-injection of an event whose delivery the exit interrupted (SDM Vol.
     expect(v).toHaveInjected({ vector: "UD" });
   });
 });
+
+describe("robustness: every default handler gives an architectural answer on a bare fake", () => {
+  const reasons = Object.keys(EXIT_REASON_NUMBERS).filter((r) => r !== "EXCEPTION_NMI");
+  it.each(reasons)("%s", (reason) => {
+    const v = fakeVcpu({ exit: reason });
+    const outcome = new Dispatcher().dispatch(v);
+    expect(["resume", "userspace", "stop"]).toContain(outcome.action);
+  });
+
+  it("an EPT violation whose instruction cannot be fetched is an internal error, not a crash", () => {
+    const v = fakeVcpu({ exit: { reason: "EPT_VIOLATION", qualification: { ept: { read: true } }, guestPhysicalAddress: 0xfe00_0000n } });
+    expect(new Dispatcher().dispatch(v)).toMatchObject({ action: "userspace", exit: { kind: "internal-error", message: expect.stringMatching(/cannot fetch the instruction at RIP 0x10000/) } });
+  });
+
+  it("a handler touching unmapped guest memory ends in an internal error", () => {
+    const v = fakeVcpu({ exit: "VMCALL" });
+    const outcome = v.handle((vcpu) => void vcpu.readGuest(0x7000_0000n, 1));
+    expect(outcome).toMatchObject({ action: "userspace", exit: { kind: "internal-error", reason: "VMCALL" } });
+  });
+
+  it("REP OUTSB from an unmapped linear buffer is a #PF for the guest with CR2 set", () => {
+    const v = fakeVcpu({
+      exit: { reason: "IO_INSTRUCTION", guestLinearAddress: 0x9000, qualification: { io: { port: 0x3f8, string: true, rep: true } } },
+      regs: { rcx: 2, rsi: 0x9000 },
+      translate: () => undefined,
+    });
+    v.handle();
+    expect(v).toHaveInjected({ vector: "PF", errorCode: 0 });
+    expect(v.regs.cr2).toBe(0x9000n);
+  });
+});

@@ -11,7 +11,7 @@ import { inputError } from "../common/errors";
 import { accessByFieldName, type FieldName } from "../vmcs/fields";
 import { hex } from "../common/u64";
 import { Dispatcher } from "../exits/dispatcher";
-import { DEFAULT_HANDLERS, type Handler } from "../exits/handlers";
+import type { Handler } from "../exits/handlers";
 import {
   encodeExitReasonField,
   encodeInstructionInfo,
@@ -277,14 +277,15 @@ export class FakeVcpu extends VcpuBase {
 
   /**
    * Runs a handler (default: the default handler for the exit's reason) — or
-   * a Dispatcher — on this exit and returns the decision ("resume" when the
-   * handler made none). A handler's `next` is the default handler.
+   * a whole Dispatcher — on this exit, exactly as the VM's dispatcher would
+   * (the handler's `next` is the default; an interrupted event delivery is
+   * re-injected on resume), and returns the decision.
    */
   handle(handler?: Handler | Dispatcher): HandlerOutcome {
-    const reason = this.exit.reason;
     if (handler instanceof Dispatcher) return handler.dispatch(this);
-    (handler ?? DEFAULT_HANDLERS[reason])(this, () => DEFAULT_HANDLERS[reason](this, () => {}));
-    return this.outcome ?? { action: "resume" };
+    const d = new Dispatcher();
+    if (handler) d.set(this.exit.reason, handler);
+    return d.dispatch(this);
   }
 }
 
