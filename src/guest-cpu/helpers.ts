@@ -3,13 +3,19 @@
  * block. Templates name helpers through Emitter.call, typed by this table.
  */
 import * as alu from "./alu";
+import * as bitops from "./bitops";
 import * as memops from "./memops";
+import * as muldiv from "./muldiv";
 import { nonCanonical, segAddr } from "./segments";
+import * as shifts from "./shifts";
 import * as stack from "./stack";
 import * as system from "./system";
 
 export const H = {
   ...alu,
+  ...bitops,
+  ...muldiv,
+  ...shifts,
   ...memops,
   ...stack,
   ...system,
