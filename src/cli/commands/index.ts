@@ -3,7 +3,11 @@ import { asmCommand } from "./asm";
 import { disasmCommand } from "./disasm";
 import { execCommand } from "./exec";
 import { explainCommand } from "./explain";
+import { checkCommand } from "./check";
+import { schemaCommand } from "./schema";
+import { runCommand } from "./run";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [execCommand, disasmCommand, explainCommand];
 commands.push(asmCommand);
+commands.push(checkCommand, schemaCommand, runCommand);

@@ -1,0 +1,61 @@
+/**
+ * Checks `expect:` against a run outcome. Each expectation becomes one
+ * `{path, expected, actual, ok}` record (DESIGN.md "Run result"), in the order
+ * the keys appear in the schema, so reports and JSON list them the same way.
+ */
+import { hex } from "../common/u64";
+import { parseHexBytes } from "../common/hex-input";
+import type { Expectation, RunOutcome } from "./outcome";
+import type { ExpectSection } from "./schema";
+
+const h = (v: bigint | number) => hex(typeof v === "number" ? BigInt(v) : v);
+
+function isSubsequence(want: string[], got: string[]): boolean {
+  let i = 0;
+  for (const g of got) if (i < want.length && g === want[i]) i++;
+  return i === want.length;
+}
+
+function bytesText(b: Uint8Array): string {
+  return [...b].map((x) => x.toString(16).padStart(2, "0")).join(" ");
+}
+
+function quote(s: string): string {
+  return JSON.stringify(s);
+}
+
+export function evaluate(e: ExpectSection | undefined, o: RunOutcome): Expectation[] {
+  const out: Expectation[] = [];
+  if (!e) return out;
+  const push = (path: string, expected: string, actual: string, ok = expected === actual) => out.push({ path, expected, actual, ok });
+
+  if (e.stop !== undefined) push("stop", e.stop, o.stopReason);
+  if (e.exits !== undefined) {
+    const got = o.exits.map((x) => x.reason);
+    if (Array.isArray(e.exits)) push("exits", `[${e.exits.join(", ")}]`, `[${got.join(", ")}]`);
+    else push("exits.subsequence", `[${e.exits.subsequence.join(", ")}] in order`, `[${got.join(", ")}]`, isSubsequence(e.exits.subsequence, got));
+  }
+  for (const [name, want] of Object.entries(e.regs ?? {})) push(`regs.${name}`, h(want), h(o.regs[name as keyof typeof o.regs]));
+  for (const m of e.memory ?? []) {
+    const want = m.bytes !== undefined ? parseHexBytes(m.bytes, "bytes") : new TextEncoder().encode(m.text ?? "");
+    const got = o.readMemory(m.gpa, want.length);
+    const path = `memory[${h(m.gpa)}]`;
+    if (m.text !== undefined) push(path, quote(m.text), quote(Buffer.from(got).toString("latin1")));
+    else push(path, bytesText(want), bytesText(got));
+  }
+  if (e.console !== undefined) push("console", quote(e.console), quote(o.console));
+  if (e["vm-instruction-error"] !== undefined)
+    push("vm-instruction-error", String(e["vm-instruction-error"]), o.vmInstructionError === undefined ? "none" : String(o.vmInstructionError));
+  if (e["entry-failure"] !== undefined) push("entry-failure", e["entry-failure"], o.entryFailure?.check ?? "none");
+  if (e.faults !== undefined) push("faults", `[${e.faults.join(", ")}]`, `[${o.faults.map((f) => f.vector).join(", ")}]`);
+  for (const [what, n] of Object.entries(e.counts ?? {})) {
+    const actual =
+      what === "exits" ? o.exits.length
+      : what === "userspace" ? o.userspaceExits.length
+      : what === "faults" ? o.faults.length
+      : what === "steps" ? o.steps
+      : o.exits.filter((x) => x.reason === what).length;
+    push(`counts.${what}`, String(n), String(actual));
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+/**
+ * Runs a loaded scenario on the machine it asks for and checks `expect:`.
+ * `machine: bare` (no hypervisor) and `host:` scenarios (the hypervisor is
+ * root-mode code in the scenario) run on the bare CPU as `vmxlab exec` does;
+ * all others run under the TypeScript VMM (src/vmm/vm.ts) when it is present.
+ */
+import { hex } from "../common/u64";
+import { formatInsn } from "../asm/disasm";
+import { evaluate } from "./expect";
+import type { LoadedCode, LoadedScenario } from "./loader";
+import { runBare } from "./machine-bare";
+import type { ExitInfo, RunOutcome, ScenarioResultJson } from "./outcome";
+import { REG_NAMES } from "./schema";
+
+/** The VMM machine, plugged in by machine-vm.ts (kept separate so bare scenarios need no VMM). */
+export type VmMachine = (ls: LoadedScenario) => RunOutcome;
+let vmMachine: VmMachine | undefined;
+export function setVmMachine(m: VmMachine): void {
+  vmMachine = m;
+}
+
+export class UnsupportedScenario extends Error {}
+
+export function pickMachine(ls: LoadedScenario): "bare" | "host" | "vm" {
+  if (ls.host) return "host";
+  if (ls.scenario.machine === "bare") return "bare";
+  return "vm";
+}
+
+export function runOutcome(ls: LoadedScenario): RunOutcome {
+  const kind = pickMachine(ls);
+  if (kind !== "vm") return runBare(ls);
+  if (!vmMachine) throw new UnsupportedScenario("this scenario needs the VMM (src/vmm/vm.ts), which this build does not have yet");
+  return vmMachine(ls);
+}
+
+/** The instruction at `rip` as written in the scenario's assembly, else disassembled from the loaded bytes. */
+export function instructionAt(code: LoadedCode, rip: number, bits: 16 | 32 | 64): string | undefined {
+  const line = code.lines?.find((l) => l.address === rip && l.kind === "code");
+  if (line && code.source) {
+    const text = code.source[line.line - 1]?.replace(/;.*$/, "").trim();
+    if (text) return text.replace(/^[A-Za-z_.][\w.]*:\s*/, "");
+  }
+  const off = rip - code.load;
+  if (off >= 0 && off < code.bytes.length) return formatInsn(code.bytes.subarray(off, off + 15), rip, bits);
+  return undefined;
+}
+
+export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
+  const expectations = evaluate(ls.scenario.expect, o);
+  const bits = ls.scenario.guest.mode === "long64" ? 64 : ls.scenario.guest.mode === "protected32" ? 32 : 16;
+  const exits = o.exits.map((x: ExitInfo) => {
+    const instruction = x.instruction ?? instructionAt(ls.guest, x.guestRip, bits);
+    return {
+      n: x.n,
+      reason: x.reason,
+      basicReason: x.basicReason,
+      qualification: hex(x.qualification),
+      guestRip: hex(x.guestRip),
+      instructionLength: x.instructionLength,
+      ...(instruction ? { instruction } : {}),
+      ...(x.detail ? { detail: x.detail } : {}),
+    };
+  });
+  const regs: Record<string, string> = {};
+  for (const n of REG_NAMES) regs[n] = hex(o.regs[n]);
+  const uexits = o.userspaceExits.map((u) => Object.fromEntries(Object.entries(u).map(([k, v]) => [k, typeof v === "number" || typeof v === "bigint" ? (k === "size" ? Number(v) : hex(v)) : v])));
+  return {
+    scenario: ls.name,
+    file: ls.file,
+    status: expectations.every((e) => e.ok) ? "pass" : "fail",
+    stopReason: o.stopReason,
+    steps: o.steps,
+    exits,
+    userspaceExits: uexits,
+    console: o.console,
+    final: { regs },
+    faults: o.faults.map((f) => ({ vector: f.vector, ...(f.errorCode !== undefined ? { errorCode: hex(f.errorCode) } : {}), rip: hex(f.rip) })),
+    ...(o.vmInstructionError !== undefined ? { vmInstructionError: o.vmInstructionError } : {}),
+    ...(o.entryFailure ? { entryFailure: o.entryFailure } : {}),
+    expectations,
+  };
+}
+
+/** Runs and checks one scenario; internal failures become status "error" (exit code 3). */
+export function runScenario(ls: LoadedScenario): ScenarioResultJson {
+  return toJson(ls, runOutcome(ls));
+}
