@@ -36,6 +36,7 @@ import { msrLoadProblem, readMsr, writeMsr } from "./msr";
 import { ExecControls } from "./nonroot/controls";
 import { NonRootIntercept } from "./nonroot/intercept";
 import { VmxState } from "./state";
+import { attachVmx, type VmxUnitImpl } from "./vmx-unit";
 
 /** One VM exit as reports, labs and expectations see it (DESIGN.md run result `exits`). */
 export interface ExitRecord {
@@ -106,9 +107,21 @@ export class VmxEngine {
     this.stopOnExit = o.stopOnExit ?? true;
     this.state.onEnter = (vmcs, launch) => {
       const r = this.enter(vmcs, launch);
-      return r.kind === "failValid" ? { kind: "failValid", error: r.error } : { kind: "ok" };
+      if (r.kind === "failValid") return { kind: "failValid", error: r.error === 8 ? 8 : 7 };
+      return r.kind === "entry-failed" ? { kind: "entry-failure-exit" } : { kind: "ok" };
     };
     cpu.onSignal = (sig) => this.onSignal(sig);
+  }
+
+  /**
+   * A processor with VMX: the VMX unit (instructions, capability MSRs) and an
+   * engine sharing its VMX state. `unit` executes VMXON…VMRESUME for machine
+   * code and for TypeScript callers alike.
+   */
+  static attach(cpu: Cpu, o: { profile?: string | VmxCapabilities; stopOnExit?: boolean } = {}): VmxEngine & { unit: VmxUnitImpl } {
+    const unit = attachVmx(cpu, o.profile ?? "default");
+    const engine = new VmxEngine(cpu, { state: unit.state, stopOnExit: o.stopOnExit });
+    return Object.assign(engine, { unit });
   }
 
   get nonRoot(): boolean {
