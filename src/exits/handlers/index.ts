@@ -6,6 +6,7 @@
 import type { ExitReason } from "../reasons";
 import { handleCpuid } from "./cpuid";
 import { handleCrAccess } from "./cr-access";
+import { handleDrAccess } from "./dr-access";
 import { handleEptMisconfig, handleEptViolation } from "./ept";
 import {
   handleEntryFailure, handleExceptionNmi, handleExternalInterrupt, handleInterruptWindow, handleMonitorTrapFlag,
@@ -51,7 +52,7 @@ export const DEFAULT_HANDLERS = {
   VMOFF: handleVmxInstruction,
   VMON: handleVmxInstruction,
   CR_ACCESS: handleCrAccess,
-  DR_ACCESS: unhandled,
+  DR_ACCESS: handleDrAccess,
   IO_INSTRUCTION: handleIo,
   MSR_READ: handleMsrRead,
   MSR_WRITE: handleMsrWrite,
