@@ -275,8 +275,13 @@ export class Vm {
     if (dev.mmioDemo !== false) {
       const d = new MmioDemo();
       this.devices.mmioDemo = d;
-      this.mmio.add(dev.mmioDemo ?? MMIO_DEMO_BASE, MMIO_DEMO_SIZE, d);
+      const base = dev.mmioDemo ?? MMIO_DEMO_BASE;
+      this.mmio.add(base, MMIO_DEMO_SIZE, d);
+      // Without EPT nothing makes the access exit: guest-physical is host-physical, and the device answers on the bus directly.
+      if (!eptOn) this.mem.addMmio(base, MMIO_DEMO_SIZE, d);
     }
+    // Ports the I/O bitmaps let through reach the devices without an exit (port passthrough).
+    this.cpu.s.io = this.io;
 
     // ---- EPT (in the host area, never mapped into the guest)
     let eptp: bigint | undefined;
