@@ -75,7 +75,10 @@ export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
     userspaceExits: uexits,
     console: o.console,
     final: { regs },
-    faults: o.faults.map((f) => ({ vector: f.vector, ...(f.errorCode !== undefined ? { errorCode: hex(f.errorCode) } : {}), rip: hex(f.rip) })),
+    faults: o.faults.map((f) => {
+      const instruction = instructionAt(ls.host ?? ls.guest, f.rip, ls.host ? 64 : bits);
+      return { vector: f.vector, ...(f.errorCode !== undefined ? { errorCode: hex(f.errorCode) } : {}), rip: hex(f.rip), ...(instruction ? { instruction } : {}) };
+    }),
     ...(o.vmInstructionError !== undefined ? { vmInstructionError: o.vmInstructionError } : {}),
     ...(o.entryFailure ? { entryFailure: o.entryFailure } : {}),
     expectations,
