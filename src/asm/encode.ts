@@ -279,13 +279,14 @@ function impliedOperands(f: Form, explicit: K[], ops: Resolved[]): Resolved[] | 
   return ops.length === explicit.length - 1 || ops.length === 0 ? ops : undefined;
 }
 
-/** Instructions whose registers are implicit but may be written out (`vmrun rax`, `monitor rax, ecx, edx`; AMD APM Vol. 3). */
+/** Instructions whose registers are implicit but may be written out (`vmrun rax`, `monitor rax, ecx, edx`, `pvalidate rax`; AMD APM Vol. 3); GAS takes them too. */
 const IMPLICIT_REGISTERS: Record<string, Register[]> = {
   vmrun: [Register.RAX],
   vmload: [Register.RAX],
   vmsave: [Register.RAX],
   skinit: [Register.RAX],
   clzero: [Register.RAX],
+  pvalidate: [Register.RAX],
   invlpga: [Register.RAX, Register.RCX],
   monitor: [Register.RAX, Register.RCX, Register.RDX],
   monitorx: [Register.RAX, Register.RCX, Register.RDX],

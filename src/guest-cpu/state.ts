@@ -64,6 +64,8 @@ export class CpuState {
   /** Interrupt shadow: 1 after STI, 2 after MOV SS/POP SS, for one instruction (SDM Vol. 3A 6.8.3). */
   inhibit = 0;
   nmiBlocked = false;
+  /** State of the RDRAND/RDSEED generator (deterministic, so runs are reproducible). */
+  rng = 0x2545f491;
   /** Set when a write hit a page holding decoded code: the running block stops after this instruction. */
   smc = 0;
   /** Instruction index within the faulting block (set by the block's catch). */

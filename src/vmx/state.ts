@@ -13,12 +13,16 @@ import type { Vmcs } from "../vmcs/vmcs";
 export const INVALID_VMCS_POINTER = 0xffff_ffff_ffff_ffffn;
 
 /**
- * What VM entry returns to VMLAUNCH/VMRESUME: nothing (or `{ kind: "ok" }`)
- * when the processor is now in non-root operation or a VM-entry failure
- * VM exit was taken (SDM 27.8); a VMfail when the control or host-state
- * checks failed (errors 7, 8) before anything was loaded.
+ * What VM entry returns to VMLAUNCH/VMRESUME (SDM Vol. 3C 27):
+ * - nothing or `{ kind: "ok" }`: the processor is in non-root operation
+ *   (VMLAUNCH then sets the launch state to "launched");
+ * - `{ kind: "entry-failure-exit" }`: guest-state or MSR loading failed and a
+ *   VM exit with bit 31 of the exit reason set was taken (SDM 27.8); the
+ *   launch state is unchanged and RIP is HOST_RIP;
+ * - `{ kind: "failValid", error }`: the control or host-state checks failed
+ *   (errors 7, 8) before anything was loaded; the instruction falls through.
  */
-export type EntryOutcome = void | { kind: "ok" } | { kind: "failValid"; error: number };
+export type EntryOutcome = void | { kind: "ok" } | { kind: "entry-failure-exit" } | { kind: "failValid"; error: 7 | 8 };
 
 export type EnterHook = (vmcs: Vmcs, launch: boolean) => EntryOutcome;
 

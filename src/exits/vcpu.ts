@@ -1,0 +1,392 @@
+/**
+ * The vCPU as a root-mode exit handler sees it — the only way handlers touch
+ * the machine (DESIGN.md: exits/ never reaches into CPU internals).
+ *
+ * Two implementations: src/vmm (the real CPU + VMX engine, like KVM's
+ * `struct kvm_vcpu`) and src/testing `fakeVcpu` (maps, for unit tests).
+ * Both extend `VcpuBase`, which implements the actions (advance RIP, event
+ * injection, outcome) once over a handful of primitives, so a handler behaves
+ * the same under test as in a VM.
+ *
+ * Guest state lives where hardware keeps it: RSP, RIP, RFLAGS, CR0, CR3, CR4
+ * and DR7 in the VMCS guest-state area (GUEST_RSP…); the other GPRs, CR2,
+ * CR8, DR0–DR3, DR6 and XCR0 in the vCPU (saved by the VMM on exit, as KVM
+ * keeps them in `vcpu->arch.regs`).
+ */
+import { internalError } from "../common/errors";
+import {
+  decodeInstructionInfo,
+  decodeInterruptionInfo,
+  defaultEventType,
+  encodeInterruptionInfo,
+  EVENT_TYPES,
+  exceptionHasErrorCode,
+  GPR_BY_NUMBER,
+  Qualification,
+  vectorNumber,
+  type EventType,
+  type GprName,
+  type InstructionInfo,
+  type InterruptionInfo,
+  type IoSize,
+} from "./qualification";
+import { EXIT_REASON_INFO, exitReasonName, isExitReason, type ExitReason } from "./reasons";
+
+export type { GprName } from "./qualification";
+
+/** VMCS field names as Linux `enum vmcs_field` spells them (src/vmcs/fields.ts is the table). */
+export type VmcsFieldName = string;
+
+/** Registers a handler can read and write by name. */
+export const REGISTER_NAMES = [
+  ...GPR_BY_NUMBER, "rip", "rflags", "cr0", "cr2", "cr3", "cr4", "cr8",
+  "dr0", "dr1", "dr2", "dr3", "dr6", "dr7", "xcr0",
+] as const;
+export type RegisterName = (typeof REGISTER_NAMES)[number];
+
+/** Registers held in the VMCS guest-state area (SDM Vol. 3C 25.4.1), by the field that holds them. */
+export const VMCS_RESIDENT_REGISTERS = {
+  rsp: "GUEST_RSP",
+  rip: "GUEST_RIP",
+  rflags: "GUEST_RFLAGS",
+  cr0: "GUEST_CR0",
+  cr3: "GUEST_CR3",
+  cr4: "GUEST_CR4",
+  dr7: "GUEST_DR7",
+} as const satisfies Partial<Record<RegisterName, VmcsFieldName>>;
+
+export function isRegisterName(name: string): name is RegisterName {
+  return (REGISTER_NAMES as readonly string[]).includes(name);
+}
+
+/** The exit being handled, read from the VM-exit information fields (SDM Vol. 3C 25.9). */
+export interface ExitInfo {
+  reason: ExitReason;
+  /** Exit reason bits 15:0. */
+  basicReason: number;
+  /** Exit reason bit 31 (INVALID_GUEST_STATE, MSR_LOAD_FAIL, MCE_DURING_VMENTRY). */
+  entryFailure: boolean;
+  qualification: Qualification;
+  /** VM_EXIT_INSTRUCTION_LEN (valid for instruction exits, software exceptions/interrupts). */
+  instructionLength: number;
+  /** VMX_INSTRUCTION_INFO decoded (meaningful for the exits of SDM 28.2.5). */
+  instructionInfo: InstructionInfo;
+  /** GUEST_LINEAR_ADDRESS (EPT violations with qualification bit 7, INS/OUTS, APIC access…). */
+  guestLinearAddress: bigint;
+  /** GUEST_PHYSICAL_ADDRESS (EPT violations and misconfigurations). */
+  guestPhysicalAddress: bigint;
+  /** VM_EXIT_INTR_INFO (EXCEPTION_NMI, EXTERNAL_INTERRUPT with ack-interrupt-on-exit). */
+  interruption: InterruptionInfo;
+  /** VM_EXIT_INTR_ERROR_CODE, when `interruption.errorCodeValid`. */
+  interruptionErrorCode: number | undefined;
+  /** IDT_VECTORING_INFO_FIELD: an event whose delivery the exit interrupted (SDM 28.2.4). */
+  idtVectoring: InterruptionInfo;
+  idtVectoringErrorCode: number | undefined;
+  /** GUEST_RIP at the exit (fault-like exits: the instruction that exited). */
+  guestRip: bigint;
+}
+
+/** Builds the typed exit view from VMCS reads (both vCPU implementations use this). */
+export function readExitInfo(vmread: (field: VmcsFieldName) => bigint): ExitInfo {
+  const full = vmread("VM_EXIT_REASON");
+  const basic = Number(full & 0xffffn);
+  const name = exitReasonName(basic);
+  if (!isExitReason(name)) throw internalError(`VM_EXIT_REASON ${full} holds basic exit reason ${basic}, which the SDM does not define`);
+  const interruption = decodeInterruptionInfo(vmread("VM_EXIT_INTR_INFO"));
+  const idtVectoring = decodeInterruptionInfo(vmread("IDT_VECTORING_INFO_FIELD"));
+  const vector = name === "EXCEPTION_NMI" && interruption.valid ? interruption.vector : undefined;
+  return {
+    reason: name,
+    basicReason: basic,
+    entryFailure: (full >> 31n & 1n) === 1n,
+    qualification: new Qualification(name, vmread("EXIT_QUALIFICATION"), vector),
+    instructionLength: Number(vmread("VM_EXIT_INSTRUCTION_LEN")),
+    instructionInfo: decodeInstructionInfo(vmread("VMX_INSTRUCTION_INFO")),
+    guestLinearAddress: vmread("GUEST_LINEAR_ADDRESS"),
+    guestPhysicalAddress: vmread("GUEST_PHYSICAL_ADDRESS"),
+    interruption,
+    interruptionErrorCode: interruption.errorCodeValid ? Number(vmread("VM_EXIT_INTR_ERROR_CODE")) : undefined,
+    idtVectoring,
+    idtVectoringErrorCode: idtVectoring.valid && idtVectoring.errorCodeValid ? Number(vmread("IDT_VECTORING_ERROR_CODE")) : undefined,
+    guestRip: vmread("GUEST_RIP"),
+  };
+}
+
+/** An event to inject on the next VM entry (SDM Vol. 3C 27.6). */
+export interface InjectEvent {
+  /** Vector number or exception name ("UD", "#GP", 14). */
+  vector: number | string;
+  /** Default: NMI for 2, software exception for #BP/#OF, hardware exception below 32, else external interrupt. */
+  type?: EventType;
+  /**
+   * Pushed for hardware exceptions that have one (#DF, #TS, #NP, #SS, #GP, #PF,
+   * #AC, #CP) when the guest is in protected mode; default 0. Ignored otherwise,
+   * because entry check 27.2.1.3 requires deliver-error-code to match.
+   */
+  errorCode?: number;
+  /** VM_ENTRY_INSTRUCTION_LEN for software interrupts/exceptions; default: the exit's instruction length. */
+  instructionLength?: number;
+}
+
+/** What `inject` wrote, as the test matchers compare it. */
+export interface InjectedEvent {
+  vector: number;
+  type: EventType;
+  errorCode: number | undefined;
+  instructionLength: number | undefined;
+}
+
+/** KVM_RUN-like exits to the userspace VMM (src/vmm), with their data. */
+export type UserspaceExit =
+  | { kind: "io"; port: number; direction: "in" | "out"; size: IoSize; value?: number; string?: boolean; rep?: boolean }
+  | { kind: "mmio"; address: bigint; direction: "read" | "write"; size: number; value?: bigint }
+  | { kind: "hlt" }
+  | { kind: "shutdown"; reason: string }
+  | { kind: "fail-entry"; reason: ExitReason; qualification: bigint; detail?: string }
+  | { kind: "internal-error"; message: string; reason?: ExitReason }
+  | { kind: "hypercall"; nr: number; args: bigint[] };
+export type UserspaceExitKind = UserspaceExit["kind"];
+export type UserspaceExitData<K extends UserspaceExitKind> = Omit<Extract<UserspaceExit, { kind: K }>, "kind">;
+
+/** What the dispatcher returns to the run loop once a handler is done. */
+export type HandlerOutcome =
+  | { action: "resume" }
+  | { action: "userspace"; exit: UserspaceExit }
+  | { action: "stop"; reason: string; detail?: Record<string, unknown> };
+
+/** MSR values the hypervisor keeps for the guest (KVM's per-vCPU MSR state). */
+export class MsrStore {
+  private readonly values = new Map<number, bigint>();
+
+  constructor(init: Iterable<[number, bigint]> | Record<number, bigint | number> = []) {
+    const entries = Symbol.iterator in init ? [...(init as Iterable<[number, bigint]>)] : Object.entries(init).map(([k, v]) => [Number(k), BigInt(v)] as [number, bigint]);
+    for (const [k, v] of entries) this.values.set(k >>> 0, BigInt.asUintN(64, v));
+  }
+  has(index: number): boolean {
+    return this.values.has(index >>> 0);
+  }
+  get(index: number): bigint | undefined {
+    return this.values.get(index >>> 0);
+  }
+  set(index: number, value: bigint): void {
+    this.values.set(index >>> 0, BigInt.asUintN(64, value));
+  }
+  entries(): [number, bigint][] {
+    return [...this.values.entries()].sort((a, b) => a[0] - b[0]);
+  }
+}
+
+export type CpuidResult = [eax: number, ebx: number, ecx: number, edx: number];
+
+/**
+ * The rest of the VM a handler may consult: the CPU profile, memory layout,
+ * interrupt sources, the console. All optional; a missing service makes the
+ * default handler take its conservative path (documented per handler).
+ */
+export interface VmServices {
+  /** Offer VMX to the guest (nested virtualization): CPUID.1:ECX.VMX visible, guest VMX instructions go to `nestedVmx`. */
+  nested?: boolean;
+  /** The CPU profile's CPUID (before the hypervisor's adjustments). */
+  cpuid?(leaf: number, subleaf: number): CpuidResult;
+  /** Host TSC for RDTSC/RDTSCP exits (the guest sees it plus TSC_OFFSET). */
+  tsc?(): bigint;
+  /** What backs a guest-physical address: RAM (map lazily), an MMIO region (userspace), or nothing. */
+  memoryKind?(gpa: bigint): "ram" | "mmio" | "unmapped";
+  /** Map the RAM page containing `gpa` in EPT (lazy mapping on EPT violation). */
+  mapRam?(gpa: bigint): void;
+  /** Map guest page `gpa` (hypercall MAP_PAGE) with `perms`; returns false when it cannot. */
+  mapPage?(gpa: bigint, perms: string): boolean;
+  /** HLT: wait until an interrupt can be delivered; false when none will ever come. */
+  waitForInterrupt?(): boolean;
+  /** Text the guest printed through the hypercall interface. */
+  console?(text: string): void;
+  /** Emulate a guest VMX instruction (nested); absent → #UD. */
+  nestedVmx?(vcpu: Vcpu): void;
+}
+
+/** The handler-facing vCPU. */
+export interface Vcpu {
+  readonly exit: ExitInfo;
+  /** Registers by name, as 64-bit unsigned bigints. */
+  getReg(name: RegisterName): bigint;
+  setReg(name: RegisterName, value: bigint): void;
+  /** `vcpu.regs.rax`, `vcpu.regs.rbx = 1n`: the same registers as a record. */
+  readonly regs: Record<RegisterName, bigint>;
+  rip: bigint;
+  vmread(field: VmcsFieldName): bigint;
+  vmwrite(field: VmcsFieldName, value: bigint): void;
+  /** Guest memory through the guest's paging (linear) or directly (physical). Throws GuestMemoryError when unmapped. */
+  readGuest(address: bigint, length: number, space?: "linear" | "physical"): Uint8Array;
+  writeGuest(address: bigint, data: Uint8Array, space?: "linear" | "physical"): void;
+  readonly msrs: MsrStore;
+  readonly vm: VmServices;
+
+  /** GUEST_RIP += length (default VM_EXIT_INSTRUCTION_LEN); ends STI/MOV-SS blocking as completing the instruction would. */
+  advanceRip(length?: number): void;
+  /** Program VM-entry event injection (VM_ENTRY_INTR_INFO_FIELD and friends). */
+  inject(event: InjectEvent): void;
+  resume(): void;
+  toUserspace<K extends UserspaceExitKind>(kind: K, data: UserspaceExitData<K>): void;
+  stop(reason: string, detail?: Record<string, unknown>): void;
+  /** The decision so far (undefined → the dispatcher resumes). */
+  readonly outcome: HandlerOutcome | undefined;
+}
+
+export class GuestMemoryError extends Error {
+  constructor(
+    readonly address: bigint,
+    readonly space: "linear" | "physical",
+    message: string,
+  ) {
+    super(message);
+    this.name = "GuestMemoryError";
+  }
+}
+
+/** Actions and register routing shared by the real and the fake vCPU. */
+export abstract class VcpuBase implements Vcpu {
+  abstract vmread(field: VmcsFieldName): bigint;
+  abstract vmwrite(field: VmcsFieldName, value: bigint): void;
+  /** Registers not held in the VMCS (see VMCS_RESIDENT_REGISTERS). */
+  protected abstract loadReg(name: RegisterName): bigint;
+  protected abstract storeReg(name: RegisterName, value: bigint): void;
+  /** Guest-physical memory; length bytes at gpa, or throw GuestMemoryError. */
+  protected abstract readPhysical(gpa: bigint, length: number): Uint8Array;
+  protected abstract writePhysical(gpa: bigint, data: Uint8Array): void;
+  /** Guest-linear → guest-physical through the guest's paging, or throw GuestMemoryError. */
+  protected abstract translate(linear: bigint, write: boolean): bigint;
+
+  abstract readonly msrs: MsrStore;
+  abstract readonly vm: VmServices;
+
+  private exitCache: ExitInfo | undefined;
+  private decided: HandlerOutcome | undefined;
+
+  get exit(): ExitInfo {
+    return (this.exitCache ??= readExitInfo((f) => this.vmread(f)));
+  }
+
+  /** Forget the cached exit view (the VMM calls this after each VM exit). */
+  protected newExit(): void {
+    this.exitCache = undefined;
+    this.decided = undefined;
+  }
+
+  getReg(name: RegisterName): bigint {
+    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, string>>)[name];
+    if (field) return this.vmread(field);
+    if (!isRegisterName(name)) throw internalError(`'${String(name)}' is not a register name (${REGISTER_NAMES.join(", ")})`);
+    return this.loadReg(name);
+  }
+
+  setReg(name: RegisterName, value: bigint): void {
+    const v = BigInt.asUintN(64, value);
+    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, string>>)[name];
+    if (field) return this.vmwrite(field, v);
+    if (!isRegisterName(name)) throw internalError(`'${String(name)}' is not a register name (${REGISTER_NAMES.join(", ")})`);
+    this.storeReg(name, v);
+  }
+
+  readonly regs: Record<RegisterName, bigint> = new Proxy({} as Record<RegisterName, bigint>, {
+    get: (_t, p) => this.getReg(p as RegisterName),
+    set: (_t, p, v: bigint) => (this.setReg(p as RegisterName, v), true),
+    ownKeys: () => [...REGISTER_NAMES],
+    getOwnPropertyDescriptor: (_t, p) => ({ enumerable: true, configurable: true, value: this.getReg(p as RegisterName) }),
+  });
+
+  get rip(): bigint {
+    return this.vmread("GUEST_RIP");
+  }
+  set rip(v: bigint) {
+    this.vmwrite("GUEST_RIP", BigInt.asUintN(64, v));
+  }
+
+  readGuest(address: bigint, length: number, space: "linear" | "physical" = "linear"): Uint8Array {
+    const out = new Uint8Array(length);
+    // Page by page: consecutive linear pages need not be physically contiguous.
+    let done = 0;
+    while (done < length) {
+      const a = address + BigInt(done);
+      const chunk = Math.min(length - done, 4096 - Number(a & 0xfffn));
+      const gpa = space === "linear" ? this.translate(a, false) : a;
+      out.set(this.readPhysical(gpa, chunk), done);
+      done += chunk;
+    }
+    return out;
+  }
+
+  writeGuest(address: bigint, data: Uint8Array, space: "linear" | "physical" = "linear"): void {
+    let done = 0;
+    while (done < data.length) {
+      const a = address + BigInt(done);
+      const chunk = Math.min(data.length - done, 4096 - Number(a & 0xfffn));
+      const gpa = space === "linear" ? this.translate(a, true) : a;
+      this.writePhysical(gpa, data.subarray(done, done + chunk));
+      done += chunk;
+    }
+  }
+
+  /** Is the guest in 64-bit mode (IA-32e mode guest and CS.L, SDM Vol. 3C 27.3.1.2)? */
+  protected in64BitMode(): boolean {
+    const ia32e = (this.vmread("VM_ENTRY_CONTROLS") >> 9n & 1n) === 1n;
+    const csL = (this.vmread("GUEST_CS_AR_BYTES") >> 13n & 1n) === 1n;
+    return ia32e && csL;
+  }
+
+  advanceRip(length?: number): void {
+    const len = length ?? this.exit.instructionLength;
+    if (EXIT_REASON_INFO[this.exit.reason].category !== "instruction" && length === undefined && len === 0) {
+      throw internalError(`advanceRip() on a ${this.exit.reason} exit, which has no instruction length; pass the length`);
+    }
+    let rip = this.rip + BigInt(len);
+    // Outside 64-bit mode EIP wraps at 4 GiB (KVM's kvm_rip_write after skipping does the same).
+    rip = this.in64BitMode() ? BigInt.asUintN(64, rip) : rip & 0xffff_ffffn;
+    this.vmwrite("GUEST_RIP", rip);
+    // The emulated instruction completed, so blocking by STI / MOV SS (interruptibility bits 1:0) ends.
+    const intr = this.vmread("GUEST_INTERRUPTIBILITY_INFO");
+    if (intr & 3n) this.vmwrite("GUEST_INTERRUPTIBILITY_INFO", intr & ~3n);
+  }
+
+  inject(event: InjectEvent): void {
+    const vector = vectorNumber(event.vector);
+    const type = event.type ?? defaultEventType(vector);
+    if (!(type in EVENT_TYPES)) throw internalError(`'${type}' is not an event type (${Object.keys(EVENT_TYPES).join(", ")})`);
+    // Entry check 27.2.1.3: deliver-error-code is 1 exactly for hardware exceptions that push one, in protected mode.
+    const protectedMode = (this.vmread("GUEST_CR0") & 1n) === 1n;
+    const withCode = type === "hardware-exception" && exceptionHasErrorCode(vector) && protectedMode;
+    this.vmwrite("VM_ENTRY_INTR_INFO_FIELD", encodeInterruptionInfo({ vector, type, errorCodeValid: withCode, valid: true }));
+    if (withCode) this.vmwrite("VM_ENTRY_EXCEPTION_ERROR_CODE", BigInt((event.errorCode ?? 0) >>> 0));
+    // Software interrupts and exceptions push RIP + instruction length (SDM 27.6.1.1).
+    const soft = type === "software-interrupt" || type === "software-exception" || type === "privileged-software-exception";
+    if (soft) this.vmwrite("VM_ENTRY_INSTRUCTION_LEN", BigInt(event.instructionLength ?? this.exit.instructionLength));
+  }
+
+  get outcome(): HandlerOutcome | undefined {
+    return this.decided;
+  }
+
+  resume(): void {
+    this.decided = { action: "resume" };
+  }
+
+  toUserspace<K extends UserspaceExitKind>(kind: K, data: UserspaceExitData<K>): void {
+    this.decided = { action: "userspace", exit: { kind, ...data } as UserspaceExit };
+  }
+
+  stop(reason: string, detail?: Record<string, unknown>): void {
+    this.decided = detail ? { action: "stop", reason, detail } : { action: "stop", reason };
+  }
+}
+
+/** Reads the event the vCPU will inject on the next entry (for reports and matchers). */
+export function pendingInjection(vmread: (f: VmcsFieldName) => bigint): InjectedEvent | undefined {
+  const info = decodeInterruptionInfo(vmread("VM_ENTRY_INTR_INFO_FIELD"));
+  if (!info.valid) return undefined;
+  const soft = info.type === "software-interrupt" || info.type === "software-exception" || info.type === "privileged-software-exception";
+  return {
+    vector: info.vector,
+    type: info.type,
+    errorCode: info.errorCodeValid ? Number(vmread("VM_ENTRY_EXCEPTION_ERROR_CODE")) : undefined,
+    instructionLength: soft ? Number(vmread("VM_ENTRY_INSTRUCTION_LEN")) : undefined,
+  };
+}

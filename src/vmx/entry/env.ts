@@ -1,0 +1,89 @@
+/**
+ * What a VM-entry check sees: VMCS fields by name (read once and cached for
+ * the duration of one VM entry), the capability profile, and values derived
+ * from the controls that many checks share. Checks never touch the CPU
+ * except through `hostLma` (27.2.4 depends on the processor's mode at
+ * VMLAUNCH/VMRESUME) and `readPhys` (PDPTEs in memory, 27.3.1.6).
+ */
+import type { VmcsAccess } from "../access";
+import type { VmxCaps } from "../caps";
+import { CPU, CPU2, ENTRY, EXIT, INTR, PIN } from "../ctl";
+
+export class CheckEnv {
+  private readonly cache = new Map<string, bigint>();
+  readonly pin: number;
+  readonly primary: number;
+  /** The secondary controls as they take effect: 0 unless "activate secondary controls" is 1 (25.6.2). */
+  readonly secondary: number;
+  /** The field's raw value, for the reserved-bit check even when inactive. */
+  readonly secondaryRaw: number;
+  readonly exit: number;
+  readonly entry: number;
+  readonly intrInfo: number;
+  readonly ia32e: boolean;
+  readonly host64: boolean;
+  readonly unrestricted: boolean;
+
+  constructor(
+    readonly vmcs: VmcsAccess,
+    readonly caps: VmxCaps,
+    /** IA32_EFER.LMA of the logical processor executing VMLAUNCH/VMRESUME. */
+    readonly hostLma: boolean,
+    readonly readPhys: (addr: number) => bigint = () => 0n,
+  ) {
+    this.pin = this.n("PIN_BASED_VM_EXEC_CONTROL");
+    this.primary = this.n("CPU_BASED_VM_EXEC_CONTROL");
+    this.secondaryRaw = this.n("SECONDARY_VM_EXEC_CONTROL");
+    this.secondary = this.primary & CPU.SECONDARY ? this.secondaryRaw : 0;
+    this.exit = this.n("VM_EXIT_CONTROLS");
+    this.entry = this.n("VM_ENTRY_CONTROLS");
+    this.intrInfo = this.n("VM_ENTRY_INTR_INFO_FIELD");
+    this.ia32e = (this.entry & ENTRY.IA32E) !== 0;
+    this.host64 = (this.exit & EXIT.HOST_64) !== 0;
+    this.unrestricted = (this.secondary & CPU2.UNRESTRICTED) !== 0;
+  }
+
+  /** A field's value (64 bits, unsigned). */
+  v(name: string): bigint {
+    let x = this.cache.get(name);
+    if (x === undefined) {
+      x = this.vmcs.read(name);
+      this.cache.set(name, x);
+    }
+    return x;
+  }
+
+  /** A field's low 32 bits as an unsigned number. */
+  n(name: string): number {
+    return Number(this.v(name) & 0xffff_ffffn);
+  }
+
+  has(word: "pin" | "primary" | "secondary" | "exit" | "entry", mask: number): boolean {
+    return (this[word] & mask) !== 0;
+  }
+
+  /** The VM-entry interruption-information field has its valid bit set. */
+  get injecting(): boolean {
+    return (this.intrInfo & INTR.VALID) !== 0;
+  }
+
+  get injectType(): number {
+    return (this.intrInfo >> 8) & 7;
+  }
+
+  get injectVector(): number {
+    return this.intrInfo & 0xff;
+  }
+
+  /** RFLAGS.VM of the guest-state area: virtual-8086 guest. */
+  get v86(): boolean {
+    return ((this.v("GUEST_RFLAGS") >> 17n) & 1n) === 1n;
+  }
+
+  /** Values the report lists for a failed check. */
+  values(fields: readonly string[]): { name: string; value: bigint }[] {
+    return fields.map((name) => ({ name, value: this.v(name) }));
+  }
+}
+
+export { PIN };

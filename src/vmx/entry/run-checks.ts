@@ -1,0 +1,78 @@
+/**
+ * Runs the entry checks in SDM order and turns the first failure into what
+ * the processor does (SDM Vol. 3C 27.2, 27.8): VMfailValid with
+ * VM-instruction error 7 (controls) or 8 (host state), or a VM-entry failure
+ * exit with basic reason 33 and bit 31 set (guest state). For VMRESUME the
+ * plan re-runs only the checks reading fields written since the last
+ * successful entry (DESIGN.md "Performance design").
+ */
+import type { EntryCheck, CheckPhase } from "./checks";
+import { ENTRY_CHECKS } from "./checks";
+import type { CheckEnv } from "./env";
+
+export const VMERR_ENTRY_INVALID_CONTROL = 7, VMERR_ENTRY_INVALID_HOST = 8;
+export const EXIT_INVALID_GUEST_STATE = 33, EXIT_MSR_LOAD_FAIL = 34, EXIT_ENTRY_FAILURE_BIT = 0x8000_0000;
+
+export interface EntryFailure {
+  readonly id: string;
+  readonly sdm: string;
+  readonly phase: CheckPhase;
+  readonly explain: string;
+  /** The fields the check reads, with their values at VM entry. */
+  readonly fields: readonly { name: string; value: bigint }[];
+  /** "controls"/"host": the VM-instruction error of the VMfailValid. */
+  readonly vmError?: number;
+  /** "guest" (and MSR loading): the exit reason with bit 31 set, and its qualification. */
+  readonly exitReason?: number;
+  readonly qualification: number;
+}
+
+export function failureOf(c: EntryCheck, env: CheckEnv): EntryFailure {
+  const base = { id: c.id, sdm: c.sdm, phase: c.phase, explain: c.explain, fields: env.values(c.fields) };
+  if (c.phase === "controls") return { ...base, vmError: VMERR_ENTRY_INVALID_CONTROL, qualification: 0 };
+  if (c.phase === "host") return { ...base, vmError: VMERR_ENTRY_INVALID_HOST, qualification: 0 };
+  return { ...base, exitReason: EXIT_INVALID_GUEST_STATE | EXIT_ENTRY_FAILURE_BIT, qualification: c.qualification ?? 0 };
+}
+
+/** Checks whose outcome depends on something other than VMCS fields: run on every entry. */
+const ALWAYS = new Set(["host-outside-ia32e", "host-in-ia32e", "guest-pdptes"]);
+
+/** Field name → indices of the checks that read it, for incremental VMRESUME checking. */
+export class CheckPlan {
+  private readonly byField = new Map<string, number[]>();
+  private readonly always: number[] = [];
+
+  constructor(readonly checks: readonly EntryCheck[] = ENTRY_CHECKS) {
+    checks.forEach((c, i) => {
+      if (ALWAYS.has(c.id)) this.always.push(i);
+      for (const f of c.fields) {
+        let l = this.byField.get(f);
+        if (!l) this.byField.set(f, (l = []));
+        l.push(i);
+      }
+    });
+  }
+
+  /** Runs every check (VMLAUNCH, or the first entry of a VMCS). */
+  runAll(env: CheckEnv): EntryFailure | null {
+    for (const c of this.checks) if (!c.test(env)) return failureOf(c, env);
+    return null;
+  }
+
+  /** Runs only the checks that read one of `changed` (plus the ALWAYS ones), still in SDM order. */
+  runChanged(env: CheckEnv, changed: Iterable<string>): EntryFailure | null {
+    const pick = new Set<number>(this.always);
+    for (const f of changed) {
+      const l = this.byField.get(f);
+      if (l) for (const i of l) pick.add(i);
+    }
+    const order = [...pick].sort((a, b) => a - b);
+    for (const i of order) {
+      const c = this.checks[i]!;
+      if (!c.test(env)) return failureOf(c, env);
+    }
+    return null;
+  }
+}
+
+export const DEFAULT_PLAN = new CheckPlan();
