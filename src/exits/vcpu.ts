@@ -138,7 +138,13 @@ export interface InjectedEvent {
 
 /** KVM_RUN-like exits to the userspace VMM (src/vmm), with their data. */
 export type UserspaceExit =
-  | { kind: "io"; port: number; direction: "in" | "out"; size: IoSize; value?: number; string?: boolean; rep?: boolean }
+  | {
+      kind: "io"; port: number; direction: "in" | "out"; size: IoSize;
+      /** OUT: the value written. */
+      value?: number;
+      /** INS/OUTS: number of elements, and for OUTS their values in order. */
+      count?: number; values?: number[];
+    }
   | { kind: "mmio"; address: bigint; direction: "read" | "write"; size: number; value?: bigint }
   | { kind: "hlt" }
   | { kind: "shutdown"; reason: string }
@@ -196,8 +202,14 @@ export interface VmServices {
   mapRam?(gpa: bigint): void;
   /** Map guest page `gpa` (hypercall MAP_PAGE) with `perms`; returns false when it cannot. */
   mapPage?(gpa: bigint, perms: string): boolean;
+  /** INVLPG exit: invalidate the guest's translations of `linear` (tagged with its VPID) as the instruction would have. */
+  invalidateLinear?(linear: bigint): void;
   /** HLT: wait until an interrupt can be delivered; false when none will ever come. */
   waitForInterrupt?(): boolean;
+  /** EXTERNAL_INTERRUPT with ack-interrupt-on-exit: the host's handler for `vector`. */
+  hostInterrupt?(vector: number): void;
+  /** PREEMPTION_TIMER: re-arm VMX_PREEMPTION_TIMER_VALUE (absent: a timer that ran out is parked at the maximum). */
+  preemptionTimer?(): void;
   /** Text the guest printed through the hypercall interface. */
   console?(text: string): void;
   /** Emulate a guest VMX instruction (nested); absent → #UD. */
