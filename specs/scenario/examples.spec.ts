@@ -3,7 +3,7 @@
  * the labs are documentation that checks itself. Labs waiting for machine
  * features live in examples/pending/ and are only validated.
  */
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadScenarioFile } from "../../src/scenario/loader";
 import { runScenario } from "../../src/scenario/run";
@@ -24,7 +24,10 @@ describe("example labs", () => {
 });
 
 describe("pending labs (need machine features not merged yet)", () => {
-  it.each(yamlIn(join(EXAMPLES, "pending")).map((f) => [f.slice(EXAMPLES.length + 1), f]))("%s is a valid scenario", (_name, file) => {
-    expect(loadScenarioFile(file).name).toBeTruthy();
-  });
+  const pending = existsSync(join(EXAMPLES, "pending")) ? yamlIn(join(EXAMPLES, "pending")) : [];
+  if (pending.length === 0) it.todo("no pending labs");
+  else
+    it.each(pending.map((f) => [f.slice(EXAMPLES.length + 1), f]))("%s is a valid scenario", (_name, file) => {
+      expect(loadScenarioFile(file).name).toBeTruthy();
+    });
 });

@@ -47,7 +47,7 @@ export function instructionAt(code: LoadedCode, rip: number, bits: 16 | 32 | 64)
 }
 
 export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
-  const expectations = evaluate(ls.scenario.expect, o);
+  const expectations = evaluate(ls.scenario.expect, o, ls.guest.labels);
   const bits = ls.scenario.guest.mode === "long64" ? 64 : ls.scenario.guest.mode === "protected32" ? 32 : 16;
   const exits = o.exits.map((x: ExitInfo) => {
     const instruction = x.instruction ?? instructionAt(ls.guest, x.guestRip, bits);
