@@ -29,6 +29,8 @@ export interface Rig {
   get(name: string): bigint;
   /** Sets control bits by name (keeping the word's must-be-1 bits). */
   controls<W extends ControlWord>(word: W, names: ControlNames[W][]): void;
+  /** Puts the VMCS back as rig() left it (specs that share one machine). */
+  restore(): void;
   /** Enters (VMLAUNCH) and runs the guest until the first exit (or maxSteps). */
   launch(maxSteps?: number): ReturnType<Cpu["run"]> & { entry: ReturnType<VmxEngine["enter"]> };
 }
@@ -43,7 +45,7 @@ export interface RigOptions {
 export function rig(o: RigOptions = {}): Rig {
   const caps = getProfile(o.profile ?? "default");
   const code = typeof o.code === "string" ? assemble(o.code, { org: GUEST_CODE }).bytes : (o.code ?? new Uint8Array([0xf4]));
-  const cpu = createBareMachine(code, { memory: o.memory ?? 16 << 20, mode: "long64", load: GUEST_CODE });
+  const cpu = createBareMachine(code, { memory: o.memory ?? 4 << 20, mode: "long64", load: GUEST_CODE });
   const s = cpu.s;
   // Root operation needs CR0.NE and CR4.VMXE (fixed bits); the bare machine sets neither.
   s.cr0 |= 0x20;
@@ -103,12 +105,18 @@ export function rig(o: RigOptions = {}): Rig {
   set("IO_BITMAP_B", IO_B);
   set("MSR_BITMAP", MSR_BITMAP);
   void RSP;
+  const baseLo = vmcs.lo.slice(), baseHi = vmcs.hi.slice();
   return {
     cpu, engine, vmcs, caps, set,
     get: (name) => vmcs.read(name),
     controls(w, names) {
       const extra = w === "primary" ? ["activate-secondary-controls"] : w === "exit" ? ["host-address-space-size"] : w === "entry" ? ["ia32e-mode-guest"] : [];
       word(w, controlMask(w, [...extra, ...(names as string[])]));
+    },
+    restore() {
+      vmcs.lo.set(baseLo);
+      vmcs.hi.set(baseHi);
+      vmcs.markAllChanged();
     },
     launch(maxSteps = 10_000) {
       const entry = engine.enter(vmcs, true);

@@ -4,11 +4,15 @@
  */
 import * as alu from "./alu";
 import * as bitops from "./bitops";
+import * as far from "./far";
 import * as memops from "./memops";
+import * as miscOps from "./misc-ops";
 import * as muldiv from "./muldiv";
 import { nonCanonical, segAddr } from "./segments";
 import * as shifts from "./shifts";
 import * as stack from "./stack";
+import * as strings from "./strings";
+import * as sysinsn from "./sysinsn";
 import * as system from "./system";
 
 export const H = {
@@ -19,6 +23,10 @@ export const H = {
   ...memops,
   ...stack,
   ...system,
+  ...sysinsn,
+  ...far,
+  ...strings,
+  ...miscOps,
   segAddr,
   nonCanonical,
 };

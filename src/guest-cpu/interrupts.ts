@@ -68,6 +68,15 @@ export function deliver(s: CpuState, ev: Event): void {
   }
 }
 
+/**
+ * Delivers without the nested-fault rules: a fault propagates to the caller.
+ * INT n uses it, since a fault while delivering a software interrupt is a
+ * fault of the INT instruction itself (RIP at the INT).
+ */
+export function deliverEvent(s: CpuState, ev: Event): void {
+  deliverOnce(s, ev);
+}
+
 function deliverOnce(s: CpuState, ev: Event): void {
   if (!(s.cr0 & CR0.PE)) return deliverReal(s, ev);
   if (s.longMode) return deliverLong(s, ev);

@@ -190,16 +190,4 @@ export function movFromDr(s: CpuState, insn: Insn, dr: number, gpr: number): voi
   s.hi[gpr] = Math.floor(v / 4294967296) | 0;
 }
 
-export function popMem(_s: CpuState, _insn: Insn, _size: number): void {
-  throw new CpuFault(UD);
-}
-
-export function farJump(_s: CpuState, _insn: Insn): void {
-  throw new CpuFault(UD);
-}
-
-export function farCall(_s: CpuState, _insn: Insn): void {
-  throw new CpuFault(UD);
-}
-
 export { A_W, RSP };

@@ -8,6 +8,7 @@ import { Mnemonic } from "iced-x86";
 import type { Emitter } from "../emitter";
 import type { Insn, Operand } from "../insn";
 import { RCX } from "../registers";
+import { farTarget } from "./system";
 import type { FamilyTable } from "./table";
 
 /** Emits a checked transfer to `target` (an expression) and leaves the block. */
@@ -51,7 +52,8 @@ function jmp(g: Emitter, i: Insn): void {
   const op = i.ops[0]!;
   if (op.kind === "rel") return goRel(g, op);
   if (i.far) {
-    g.line(`${g.call("farJump", g.insnRef)};`);
+    const t = farTarget(g, i);
+    g.line(`${g.call("farJump", t.sel, t.off)};`);
     g.jump("s.rip");
     return;
   }
@@ -61,7 +63,10 @@ function jmp(g: Emitter, i: Insn): void {
 function call(g: Emitter, i: Insn): void {
   const op = i.ops[0]!;
   if (i.far) {
-    g.line(`${g.call("farCall", g.insnRef)};`);
+    const t = farTarget(g, i);
+    const next = g.let(g.nextRip);
+    g.line(`${g.call("farCall", t.sel, t.off, -i.stackInc / 2, next)};`);
+    g.wroteMemory = true;
     g.jump("s.rip");
     return;
   }

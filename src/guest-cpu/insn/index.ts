@@ -5,9 +5,12 @@ import { BRANCH } from "./branch";
 import { DATA } from "./data";
 import { EXCHANGE } from "./exchange";
 import { MISC } from "./misc";
+import { MISC2 } from "./misc2";
 import { MULDIV } from "./muldiv";
 import { SHIFT } from "./shift";
 import { STACK } from "./stack";
+import { STRING } from "./string";
+import { SYSTEM } from "./system";
 import { mergeFamilies } from "./table";
 
-export const INSTRUCTIONS = mergeFamilies({ ARITH, BITS, BRANCH, DATA, EXCHANGE, MISC, MULDIV, SHIFT, STACK });
+export const INSTRUCTIONS = mergeFamilies({ ARITH, BITS, BRANCH, DATA, EXCHANGE, MISC, MISC2, MULDIV, SHIFT, STACK, STRING, SYSTEM });

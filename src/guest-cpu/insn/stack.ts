@@ -35,9 +35,14 @@ function pop(g: Emitter, i: Insn): void {
     return;
   }
   if (op.kind === "mem") {
-    // POP to memory: an address using RSP is computed after the increment (SDM Vol. 2B POP).
-    g.line(`${g.call("popMem", g.insnRef, size)};`);
-    g.wroteMemory = true;
+    // POP to memory: an address using RSP is computed after the increment (SDM Vol. 2B POP);
+    // if the store faults, RSP is put back so the instruction can restart.
+    const l = g.let(g.call("peek", size));
+    const h = g.let("T[0]");
+    g.line(`${g.call("addSp", size)};`);
+    g.line(`try {`);
+    g.write64(op, l, h);
+    g.line(`} catch (e) { ${g.call("addSp", -size)}; throw e; }`);
     return;
   }
   if (size === 8) {
