@@ -86,7 +86,8 @@ export class Cpu {
         left -= n;
         s.smc = 0;
         if (shadow) s.inhibit = 0;
-        if (trap) this.raise(new CpuFault(DB, -1, 0, true), s.rip);
+        // MOV SS / POP SS also hold off the single-step trap for one instruction (SDM Vol. 3A 6.8.3).
+        if (trap && !(s.inhibit & 2)) this.raise(new CpuFault(DB, -1, 0, true), s.rip);
       } catch (e) {
         const retired = blk ? s.bk : 0;
         s.icount += retired;

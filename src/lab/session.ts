@@ -39,10 +39,13 @@ function hex(v: bigint): string {
 export class LabSession {
   readonly timeline = new Timeline();
   private readonly breakpoints: Breakpoint[] = [];
-  private readonly snapshots = new Map<string, { snapshot: unknown; depth: number }>();
+  private readonly snapshots = new Map<string, { snapshot: unknown; step: number }>();
+  /** Instructions executed so far in this timeline. */
+  step = 0;
 
   constructor(readonly target: LabTarget) {
-    this.timeline.push(this.view(), null, "start");
+    this.timeline.push(this.view(), 0, "start");
+    this.timeline.checkpoint(0, target.save());
   }
 
   private view() {
@@ -109,16 +112,18 @@ export class LabSession {
         return this.back(args[0] === undefined ? 1 : Number(parseNumber(args[0], "count")));
       case "snapshot": {
         const n = args[0] ?? `s${this.snapshots.size + 1}`;
-        this.snapshots.set(n, { snapshot: t.save(), depth: this.timeline.length });
-        return { lines: [`snapshot '${n}' taken at step ${this.timeline.length - 1}`], events: [] };
+        this.snapshots.set(n, { snapshot: t.save(), step: this.step });
+        return { lines: [`snapshot '${n}' taken at step ${this.step}`], events: [] };
       }
       case "restore": {
         const n = args[0] ?? [...this.snapshots.keys()].pop();
         const s = n === undefined ? undefined : this.snapshots.get(n);
         if (!s) return { lines: [`no snapshot${n ? ` '${n}'` : ""}${n ? didYouMean(n, this.snapshots.keys()) : ""}`], events: [] };
+        this.timeline.rewind(s.step);
         t.restore(s.snapshot);
-        while (this.timeline.length > s.depth) this.timeline.pop();
-        return { lines: [`restored '${n}' (step ${this.timeline.length - 1}, rip ${hex(t.regs()["rip"]!)})`], events: [] };
+        this.step = s.step;
+        this.timeline.checkpoint(s.step, s.snapshot);
+        return { lines: [`restored '${n}' (step ${this.step}, rip ${hex(t.regs()["rip"]!)})`], events: [] };
       }
       case "help":
         return { lines: helpLines(args[0]), events: [] };
@@ -141,53 +146,68 @@ export class LabSession {
 
   /** Steps up to `n` instructions; stops early at the end of the run, a breakpoint, or when `stop` says so. */
   private advance(n: number, stop: (events: LabEvent[]) => boolean): Reply {
+    const t = this.target;
     const lines: string[] = [];
     const all: LabEvent[] = [];
+    this.timeline.checkpoint(this.step, t.save());
+    const watched = this.breakpoints.flatMap((b) => (b.kind === "vmcs" ? [b.field] : []));
+    let fields = watched.length ? this.watchedFields(watched) : null;
     for (let i = 0; i < n; i++) {
-      const done = this.target.finished();
+      const done = t.finished();
       if (done) {
         lines.push(`the run has ended: ${done}`);
         break;
       }
-      const before = this.target.save();
-      const events = this.target.step();
-      const prev = this.timeline.current!.view;
-      const cur = this.timeline.push(this.view(), before, events.length ? events.map((e) => e.text).join("; ") : `step to rip ${hex(this.target.regs()["rip"] ?? 0n)}`);
+      const events = t.step();
+      this.step++;
       all.push(...events);
-      for (const e of events) lines.push(e.text);
-      const hit = this.hitBreakpoint(events, prev.vmcs, cur.view.vmcs);
+      for (const e of events) {
+        lines.push(e.text);
+        if (e.kind === "exit") this.timeline.push(this.view(), this.step, e.text);
+      }
+      let hit = this.hitBreakpoint(events);
+      if (!hit && fields) {
+        const now = this.watchedFields(watched);
+        const changed = watched.find((f) => now[f] !== fields![f]);
+        if (changed) hit = `${changed} ${fields[changed] ?? "(none)"} → ${now[changed] ?? "(none)"}`;
+        fields = now;
+      }
       if (hit) {
         lines.push(`breakpoint: ${hit}`);
         break;
       }
       if (stop(events)) break;
     }
-    lines.push(`rip ${hex(this.target.regs()["rip"]!)}  (step ${this.timeline.length - 1})`);
+    if (this.timeline.current!.step !== this.step) this.timeline.push(this.view(), this.step, `step ${this.step}`);
+    lines.push(`rip ${hex(t.regs()["rip"]!)}  (step ${this.step})`);
     return { lines, events: all };
   }
 
-  private hitBreakpoint(events: LabEvent[], before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): string | null {
+  private watchedFields(names: string[]): Record<string, string> {
+    const v = this.target.vmcs() ?? {};
+    return Object.fromEntries(names.map((f) => [f, v[f] === undefined ? "(none)" : hex(v[f]!)]));
+  }
+
+  private hitBreakpoint(events: LabEvent[]): string | null {
     const rip = this.target.regs()["rip"];
     for (const b of this.breakpoints) {
       if (b.kind === "exit" && events.some((e) => e.kind === "exit" && e.reason === b.reason)) return `exit ${b.reason}`;
       if (b.kind === "rip" && rip === b.rip) return `rip ${hex(b.rip)}`;
-      if (b.kind === "vmcs" && before[b.field] !== after[b.field]) return `${b.field} ${before[b.field] ?? "(none)"} → ${after[b.field] ?? "(none)"}`;
     }
     return null;
   }
 
+  /** Goes back `n` instructions: restore the last checkpoint before the target step and replay the rest. */
   private back(n: number): Reply {
-    let undone = 0;
-    let snapshot: unknown = undefined;
-    while (undone < n) {
-      const p = this.timeline.pop();
-      if (!p) break;
-      snapshot = p.snapshot;
-      undone++;
-    }
-    if (undone === 0) return { lines: ["already at the start"], events: [] };
+    if (this.step === 0) return { lines: ["already at the start"], events: [] };
+    const to = Math.max(0, this.step - n);
+    const { snapshot, replay } = this.timeline.rewind(to);
     this.target.restore(snapshot);
-    return { lines: [`back ${undone} step(s): rip ${hex(this.target.regs()["rip"]!)}  (step ${this.timeline.length - 1})`], events: [] };
+    for (let i = 0; i < replay; i++) this.target.step();
+    const undone = this.step - to;
+    this.step = to;
+    if (this.timeline.current!.step !== to) this.timeline.push(this.view(), to, `back to step ${to}`);
+    return { lines: [`back ${undone} step(s): rip ${hex(this.target.regs()["rip"]!)}  (step ${to})`], events: [] };
   }
 
   private vmcsLines(which: string | undefined): string[] {

@@ -18,9 +18,9 @@ export interface Point {
   readonly view: View;
   /** What changed from the previous point (immer patches). */
   readonly patches: readonly Patch[];
-  /** Machine state before the step that produced the next point. */
-  readonly snapshot: unknown;
-  /** Events of the step that led to this point. */
+  /** Instructions executed before this point. */
+  readonly step: number;
+  /** What led to this point (an exit, the end of a command). */
   readonly label: string;
 }
 
@@ -29,8 +29,17 @@ export function hexView(regs: Record<string, bigint>, vmcs: Record<string, bigin
   return { regs: h(regs), vmcs: vmcs ? h(vmcs) : {} };
 }
 
+/**
+ * Points where the student can look (`diff`) — each VM exit and the end of
+ * each command — plus checkpoints (exact machine snapshots) at the start of
+ * each command. Going back to step k restores the last checkpoint at or
+ * before k and re-executes the rest: the machine is deterministic (virtual
+ * time counts instructions), so this is exact, and a `continue` over a
+ * million instructions costs one snapshot, not a million.
+ */
 export class Timeline {
   private readonly points: Point[] = [];
+  private readonly checkpoints: { step: number; snapshot: unknown }[] = [];
 
   get length(): number {
     return this.points.length;
@@ -46,7 +55,7 @@ export class Timeline {
   }
 
   /** Appends a point whose view is `next`, recording the patches from the current view. */
-  push(next: View, snapshot: unknown, label: string): Point {
+  push(next: View, step: number, label: string): Point {
     const prev = this.current?.view ?? { regs: {}, vmcs: {} };
     const [view, patches] = produceWithPatches(prev, (d) => {
       for (const part of ["regs", "vmcs"] as const) {
@@ -55,14 +64,23 @@ export class Timeline {
         for (const [k, v] of Object.entries(next[part])) if (target[k] !== v) target[k] = v;
       }
     });
-    const p: Point = { view, patches, snapshot, label };
+    const p: Point = { view, patches, step, label };
     this.points.push(p);
     return p;
   }
 
-  /** Drops the newest point and returns it (its snapshot is the state to go back to). */
-  pop(): Point | undefined {
-    return this.points.length > 1 ? this.points.pop() : undefined;
+  checkpoint(step: number, snapshot: unknown): void {
+    const last = this.checkpoints[this.checkpoints.length - 1];
+    if (last && last.step === step) return;
+    this.checkpoints.push({ step, snapshot });
+  }
+
+  /** Forgets everything after step `step`; returns the checkpoint to restore and how many steps to replay from it. */
+  rewind(step: number): { snapshot: unknown; replay: number } {
+    while (this.points.length > 1 && this.current!.step > step) this.points.pop();
+    while (this.checkpoints.length > 1 && this.checkpoints[this.checkpoints.length - 1]!.step > step) this.checkpoints.pop();
+    const cp = this.checkpoints[this.checkpoints.length - 1]!;
+    return { snapshot: cp.snapshot, replay: step - cp.step };
   }
 }
 

@@ -14,15 +14,15 @@ export const INVALID_VMCS_POINTER = 0xffff_ffff_ffff_ffffn;
 
 /**
  * What VM entry returns to VMLAUNCH/VMRESUME (SDM Vol. 3C 27):
- * - nothing or `{ kind: "ok" }`: the processor is in non-root operation
- *   (VMLAUNCH then sets the launch state to "launched");
- * - `{ kind: "entry-failure-exit" }`: guest-state or MSR loading failed and a
- *   VM exit with bit 31 of the exit reason set was taken (SDM 27.8); the
- *   launch state is unchanged and RIP is HOST_RIP;
+ * - nothing, `{ kind: "ok" }` or `{ kind: "entry-failure-exit" }`: the
+ *   processor is in non-root operation, or guest-state/MSR loading failed and
+ *   a VM exit with bit 31 of the exit reason set was taken (SDM 27.8); RIP is
+ *   the engine's either way. The engine sets the launch state to "launched"
+ *   when a VMLAUNCH entry succeeds.
  * - `{ kind: "failValid", error }`: the control or host-state checks failed
  *   (errors 7, 8) before anything was loaded; the instruction falls through.
  */
-export type EntryOutcome = void | { kind: "ok" } | { kind: "entry-failure-exit" } | { kind: "failValid"; error: 7 | 8 };
+export type EntryOutcome = void | { kind: "ok" } | { kind: "entry-failure-exit" } | { kind: "failValid"; error: number };
 
 export type EnterHook = (vmcs: Vmcs, launch: boolean) => EntryOutcome;
 

@@ -6,18 +6,18 @@
  * to TypeScript (a VMM does `vmx.vmxon(addr)`, `vmx.vmwrite("GUEST_RIP", …)`,
  * as KVM does), returning {ok} | {failInvalid} | {failValid, error}.
  *
- * Interpreter contract for `execute(s, insn, op)`: s.rip is the address of
- * the VMX instruction when it is called. The unit sets s.rip itself: past
- * the instruction when it completes (VMsucceed/VMfail), or the engine's RIP
- * when VMLAUNCH/VMRESUME entered the guest (or took a VM-entry-failure
- * exit). A fault leaves s.rip untouched. The compiled block should end
- * after the call (the unit transferred control). The unit also makes the
- * non-root decision ("ELSIF in VMX non-root operation THEN VM exit") at
- * the point each SDM listing makes it, by calling `s.icpt.instruction`.
+ * Interpreter contract for `execute(s, insn, op)` (guest-cpu/sysinsn.ts
+ * `vmxInsn`): s.rip is already the next instruction's address when it is
+ * called, so VMsucceed/VMfail simply continue there; VMLAUNCH/VMRESUME that
+ * enter the guest (or take a VM-entry-failure exit) leave RIP to the engine.
+ * A fault restores RIP to the instruction (the run loop does). In non-root
+ * operation the interpreter consults `s.icpt.instruction` first (every VMX
+ * instruction but VMFUNC exits unconditionally, SDM 26.1.2); the unit's own
+ * non-root test stays as the SDM listings order it, for callers that do not.
  */
 import { internalError } from "../common/errors";
 import { CPUID1_ECX } from "../guest-cpu/cpuid";
-import { CpuFault, GP } from "../guest-cpu/exceptions";
+import { CpuFault, GP, UD } from "../guest-cpu/exceptions";
 import type { MsrProvider, VmxUnit } from "../guest-cpu/hooks";
 import { type Insn, type MemOperand, type Operand, RIP_BASE } from "../guest-cpu/insn";
 import { OP, type SensitiveOp } from "../guest-cpu/intercept";
@@ -72,9 +72,8 @@ export class VmxUnitImpl implements VmxUnit, VmxContext, MsrProvider {
     this.insn = insn;
     try {
       const r = this.dispatch(s, insn, op);
-      if (r.kind === "entered") return;
-      if (op !== OP.VMFUNC) applyFlags(s, r);
-      s.rip = insn.bits === 64 ? s.rip + insn.len : (s.rip + insn.len) % (insn.bits === 32 ? TWO32 : 0x10000);
+      if (r.kind === "entered" || op === OP.VMFUNC) return;
+      applyFlags(s, r);
     } finally {
       this.insn = null;
     }
@@ -107,6 +106,7 @@ export class VmxUnitImpl implements VmxUnit, VmxContext, MsrProvider {
       });
       case OP.VMCALL: return vmcall(this);
       case OP.VMFUNC: return vmfunc(this);
+      case OP.GETSEC: throw new CpuFault(UD); // no SMX: CR4.SMXE cannot be 1 (SDM Vol. 2D GETSEC)
       default:
         void s;
         throw internalError(`VMX unit: operation ${op} is not a VMX instruction`);
@@ -118,12 +118,12 @@ export class VmxUnitImpl implements VmxUnit, VmxContext, MsrProvider {
     const s = this.s, insn = this.insn!;
     let off: number;
     if (insn.bits === 64 && m.addrSize === 8) {
-      off = m.base === RIP_BASE ? s.rip + insn.len : 0;
+      off = m.base === RIP_BASE ? s.rip : 0; // s.rip is the next instruction's
       if (m.base >= 0) off += s.hi[m.base]! * TWO32 + (s.lo[m.base]! >>> 0);
       if (m.index >= 0) off += (s.hi[m.index]! * TWO32 + (s.lo[m.index]! >>> 0)) * m.scale;
       off = Number(BigInt.asIntN(64, BigInt(off) + BigInt(m.disp)));
     } else {
-      off = m.base === RIP_BASE ? s.rip + insn.len : 0;
+      off = m.base === RIP_BASE ? s.rip : 0; // s.rip is the next instruction's
       if (m.base >= 0) off += s.lo[m.base]!;
       if (m.index >= 0) off += s.lo[m.index]! * m.scale;
       off += m.disp;

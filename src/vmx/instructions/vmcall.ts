@@ -20,9 +20,12 @@ export function vmcall(c: VmxContext): VmxResult {
   return vmfail(c, VM_ERROR.VMCALL_IN_VMX_ROOT_OPERATION);
 }
 
-/** VMFUNC: #UD outside non-root operation; in non-root operation the engine's intercept performs it (or exits). */
+/**
+ * VMFUNC: #UD outside non-root operation. In non-root operation the
+ * interpreter has already handed it to the engine's intercept, which
+ * performed the VM function or exited; nothing is left to do here.
+ */
 export function vmfunc(c: VmxContext): VmxResult {
   if (!c.state.nonRoot) throw new CpuFault(UD);
-  c.intercept(OP.VMFUNC);
   return OK;
 }

@@ -5,7 +5,7 @@
  */
 import { OP } from "../../guest-cpu/intercept";
 import { internalError } from "../../common/errors";
-import { VM_ERROR } from "../vm-errors";
+import { VM_ERROR, type VmErrorNumber } from "../vm-errors";
 import { FAIL_INVALID, gpUnlessCpl0, udUnlessInVmx, type VmxContext, vmfail, type VmxResult, exitNonRoot } from "./common";
 
 /** CpuState.inhibit value after MOV SS / POP SS (blocking by MOV SS, SDM Vol. 3A 6.8.3). */
@@ -36,8 +36,6 @@ export function vmenter(c: VmxContext, launch: boolean): VmxResult {
   const enter = st.onEnter;
   if (!enter) throw internalError(`${launch ? "VMLAUNCH" : "VMRESUME"}: no VM-entry engine is attached to this processor`);
   const r = enter(cur, launch);
-  if (r && r.kind === "failValid") return vmfail(c, r.error);
-  if (r && r.kind === "entry-failure-exit") return ENTERED;
-  if (launch) cur.launched = true;
+  if (r && r.kind === "failValid") return vmfail(c, r.error as VmErrorNumber);
   return ENTERED;
 }
