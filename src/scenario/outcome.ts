@@ -70,7 +70,7 @@ export interface ScenarioResultJson {
   userspaceExits: Record<string, unknown>[];
   console: string;
   final: { regs: Record<string, string> };
-  faults: { vector: string; errorCode?: string; rip: string }[];
+  faults: { vector: string; errorCode?: string; rip: string; instruction?: string }[];
   vmInstructionError?: number;
   entryFailure?: EntryFailureInfo;
   expectations: Expectation[];

@@ -76,7 +76,12 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
   }
   if (r.faults.length) {
     lines.push(c.cyan("exceptions"));
-    for (const f of r.faults) lines.push(`  #${f.vector}${f.errorCode !== undefined ? `(${f.errorCode})` : ""} at rip ${f.rip}`);
+    const fw = Math.max(...r.faults.map((f) => `#${f.vector}${f.errorCode !== undefined ? `(${f.errorCode})` : ""}`.length));
+    const iw = Math.max(0, ...r.faults.map((f) => (f.instruction ?? "").length));
+    for (const f of r.faults) {
+      const v = `#${f.vector}${f.errorCode !== undefined ? `(${f.errorCode})` : ""}`.padEnd(fw);
+      lines.push(`  ${c.yellow(v)}  ${iw ? (f.instruction ?? "").padEnd(iw) + "  " : ""}rip ${f.rip}`);
+    }
   }
   if (r.console) {
     lines.push(c.cyan("console"));
