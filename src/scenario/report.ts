@@ -52,6 +52,7 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
     return lines.join("\n") + "\n";
   }
   lines.push(`${c.bold(r.scenario)}  ${c.dim(r.file)}`);
+  if (r.description) lines.push(c.dim(`  ${r.description.trim()}`));
   if (r.exits.length) {
     lines.push(c.cyan("VM exits"));
     const max = o.maxExits ?? 200;
