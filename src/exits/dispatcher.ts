@@ -8,7 +8,7 @@ import { inputError, type SourceLocation } from "../common/errors";
 import { didYouMean } from "../common/suggest";
 import { DEFAULT_HANDLERS, type Handler } from "./handlers";
 import { EXIT_REASON_INFO, EXIT_REASON_NUMBERS, lookupExitReason, type ExitReason } from "./reasons";
-import type { HandlerOutcome, InjectEvent, Vcpu } from "./vcpu";
+import { GuestMemoryError, type HandlerOutcome, type InjectEvent, type Vcpu } from "./vcpu";
 
 export type { Handler } from "./handlers";
 
@@ -79,7 +79,13 @@ export class Dispatcher {
   dispatch(vcpu: Vcpu): HandlerOutcome {
     const reason = vcpu.exit.reason;
     this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
-    this.table[reason](vcpu, () => {});
+    try {
+      this.table[reason](vcpu, () => {});
+    } catch (e) {
+      // Guest memory a handler could not reach is the guest's problem, not a crash of the VMM.
+      if (!(e instanceof GuestMemoryError)) throw e;
+      vcpu.toUserspace("internal-error", { message: `${reason} handler: ${e.message}`, reason });
+    }
     const outcome = vcpu.outcome ?? { action: "resume" };
     if (outcome.action === "resume") reinjectVectoredEvent(vcpu);
     return outcome;

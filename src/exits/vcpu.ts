@@ -31,11 +31,12 @@ import {
   type IoSize,
 } from "./qualification";
 import { EXIT_REASON_INFO, exitReasonName, isExitReason, type ExitReason } from "./reasons";
+import type { FieldName, HighFieldName } from "../vmcs/fields";
 
 export type { GprName } from "./qualification";
 
-/** VMCS field names as Linux `enum vmcs_field` spells them (src/vmcs/fields.ts is the table). */
-export type VmcsFieldName = string;
+/** VMCS field names as Linux `enum vmcs_field` spells them (src/vmcs/fields.ts is the table), `_HIGH` for upper halves. */
+export type VmcsFieldName = FieldName | HighFieldName;
 
 /** Registers a handler can read and write by name. */
 export const REGISTER_NAMES = [
@@ -285,7 +286,7 @@ export abstract class VcpuBase implements Vcpu {
   }
 
   getReg(name: RegisterName): bigint {
-    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, string>>)[name];
+    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, VmcsFieldName>>)[name];
     if (field) return this.vmread(field);
     if (!isRegisterName(name)) throw internalError(`'${String(name)}' is not a register name (${REGISTER_NAMES.join(", ")})`);
     return this.loadReg(name);
@@ -293,7 +294,7 @@ export abstract class VcpuBase implements Vcpu {
 
   setReg(name: RegisterName, value: bigint): void {
     const v = BigInt.asUintN(64, value);
-    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, string>>)[name];
+    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, VmcsFieldName>>)[name];
     if (field) return this.vmwrite(field, v);
     if (!isRegisterName(name)) throw internalError(`'${String(name)}' is not a register name (${REGISTER_NAMES.join(", ")})`);
     this.storeReg(name, v);

@@ -8,9 +8,10 @@
  * real vCPU in src/vmm runs, so a handler passing here behaves the same in a VM.
  */
 import { inputError } from "../common/errors";
+import { accessByFieldName, type FieldName } from "../vmcs/fields";
 import { hex } from "../common/u64";
 import { Dispatcher } from "../exits/dispatcher";
-import { DEFAULT_HANDLERS, type Handler } from "../exits/handlers";
+import type { Handler } from "../exits/handlers";
 import {
   encodeExitReasonField,
   encodeInstructionInfo,
@@ -68,7 +69,7 @@ export interface FakeVcpuOptions {
   /** Register values (any of REGISTER_NAMES; rip/rsp/rflags/cr0/cr3/cr4/dr7 go to the VMCS). */
   regs?: Partial<Record<RegisterName, Num>>;
   /** VMCS fields by Linux name, on top of a 64-bit-guest default set-up. */
-  vmcs?: Record<VmcsFieldName, Num>;
+  vmcs?: Partial<Record<VmcsFieldName, Num>>;
   msrs?: Record<number, Num>;
   /** Guest-physical memory: address → bytes (Uint8Array, number[] or a latin1 string). Pages not given are unmapped. */
   memory?: Record<number | string, Uint8Array | number[] | string>;
@@ -139,7 +140,8 @@ function eventInfo(e: FakeEvent): { info: bigint; errorCode: bigint | undefined 
 }
 
 export class FakeVcpu extends VcpuBase {
-  readonly vmcs = new Map<VmcsFieldName, bigint>();
+  /** Field values by full field name (a `_HIGH` access reads/writes bits 63:32). */
+  readonly vmcs = new Map<FieldName, bigint>();
   readonly msrs: MsrStore;
   readonly vm: VmServices;
   readonly record: FakeVcpuRecord = { vmwrites: [], regWrites: [], memoryWrites: [], ripAdvancedBy: undefined, console: "" };
@@ -150,11 +152,11 @@ export class FakeVcpu extends VcpuBase {
 
   constructor(o: FakeVcpuOptions = {}) {
     super();
-    for (const [k, v] of Object.entries(defaultVmcs(o.mode ?? "long64"))) this.vmcs.set(k, v);
+    for (const [k, v] of Object.entries(defaultVmcs(o.mode ?? "long64"))) this.vmwrite(k as VmcsFieldName, v);
     this.msrs = new MsrStore(Object.entries(o.msrs ?? {}).map(([k, v]) => [Number(k), BigInt(v)] as [number, bigint]));
     this.vm = { console: (t) => (this.record.console += t), ...o.vm };
     this.translateFn = o.translate ?? ((l) => l);
-    for (const [k, v] of Object.entries(o.vmcs ?? {})) this.vmcs.set(checkField(k), BigInt.asUintN(64, BigInt(v)));
+    for (const [k, v] of Object.entries(o.vmcs ?? {})) this.vmwrite(k as VmcsFieldName, BigInt(v as Num));
     for (const [k, v] of Object.entries(o.regs ?? {})) {
       if (!(REGISTER_NAMES as readonly string[]).includes(k)) throw inputError(`fakeVcpu: '${k}' is not a register (${REGISTER_NAMES.join(", ")})`);
       this.setReg(k as RegisterName, BigInt(v as Num));
@@ -181,7 +183,8 @@ export class FakeVcpu extends VcpuBase {
     const basic = EXIT_REASON_NUMBERS[reason];
     const q = x.qualification;
     const raw = q === undefined ? 0n : typeof q === "object" ? encodeQualification(reason, q) : BigInt.asUintN(64, BigInt(q));
-    const set = (f: string, v: bigint) => this.vmcs.set(f, v);
+    // Exit-information fields are read-only to VMWRITE; the fake sets them as the processor does on an exit.
+    const set = (f: FieldName, v: bigint) => this.store(f, v);
     set("VM_EXIT_REASON", encodeExitReasonField({ basic, entryFailure: isEntryFailure(reason) }));
     set("EXIT_QUALIFICATION", raw);
     const len = x.instructionLength ?? (EXIT_REASON_INFO[reason].category === "instruction" ? TYPICAL_LENGTH[reason] ?? 3 : 0);
@@ -201,13 +204,22 @@ export class FakeVcpu extends VcpuBase {
   }
 
   vmread(field: VmcsFieldName): bigint {
-    return this.vmcs.get(checkField(field)) ?? 0n;
+    const a = access(field);
+    const v = this.vmcs.get(a.field.name) ?? 0n;
+    return a.high ? v >> 32n : v;
   }
 
+  /** VMWRITE truncates to the field's width (SDM Vol. 3C 31 VMWRITE); `_HIGH` writes bits 63:32. */
   vmwrite(field: VmcsFieldName, value: bigint): void {
-    const v = BigInt.asUintN(64, value);
-    this.vmcs.set(checkField(field), v);
-    if (this.recording) this.record.vmwrites.push({ field, value: v });
+    const a = access(field);
+    const old = this.vmcs.get(a.field.name) ?? 0n;
+    const v = a.high ? (old & 0xffff_ffffn) | (BigInt.asUintN(32, value) << 32n) : BigInt.asUintN(a.field.bits, value);
+    this.vmcs.set(a.field.name, v);
+    if (this.recording) this.record.vmwrites.push({ field: a.field.name, value: v });
+  }
+
+  private store(field: FieldName, value: bigint): void {
+    this.vmcs.set(field, BigInt.asUintN(access(field).field.bits, value));
   }
 
   override setReg(name: RegisterName, value: bigint): void {
@@ -265,29 +277,23 @@ export class FakeVcpu extends VcpuBase {
 
   /**
    * Runs a handler (default: the default handler for the exit's reason) — or
-   * a Dispatcher — on this exit and returns the decision ("resume" when the
-   * handler made none). A handler's `next` is the default handler.
+   * a whole Dispatcher — on this exit, exactly as the VM's dispatcher would
+   * (the handler's `next` is the default; an interrupted event delivery is
+   * re-injected on resume), and returns the decision.
    */
   handle(handler?: Handler | Dispatcher): HandlerOutcome {
-    const reason = this.exit.reason;
     if (handler instanceof Dispatcher) return handler.dispatch(this);
-    (handler ?? DEFAULT_HANDLERS[reason])(this, () => DEFAULT_HANDLERS[reason](this, () => {}));
-    return this.outcome ?? { action: "resume" };
+    const d = new Dispatcher();
+    if (handler) d.set(this.exit.reason, handler);
+    return d.dispatch(this);
   }
 }
 
-let knownFields: ((name: string) => boolean) | undefined;
-
-/** Lets the VMCS field table (src/vmcs) vouch for names; until then names must look like Linux's. */
-export function setVmcsFieldValidator(isField: (name: string) => boolean): void {
-  knownFields = isField;
-}
-
-function checkField(name: string): string {
-  if (!/^[A-Z][A-Z0-9_]*$/.test(name) || (knownFields && !knownFields(name))) {
-    throw inputError(`'${name}' is not a VMCS field name (Linux enum vmcs_field spelling, e.g. GUEST_RIP; see \`vmxlab fields\`)`);
-  }
-  return name;
+/** The field table (src/vmcs/fields.ts) vouches for every name, so a misspelt field fails loudly. */
+function access(name: string) {
+  const a = accessByFieldName(name);
+  if (!a) throw inputError(`'${name}' is not a VMCS field name (Linux enum vmcs_field spelling, e.g. GUEST_RIP; see \`vmxlab fields\`)`);
+  return a;
 }
 
 /** Builds a fake vCPU stopped at an exit. */

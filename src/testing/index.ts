@@ -5,7 +5,7 @@
  */
 import { installMatchers } from "./matchers";
 
-export { fakeVcpu, FakeVcpu, setVmcsFieldValidator } from "./fake-vcpu";
+export { fakeVcpu, FakeVcpu } from "./fake-vcpu";
 export type { FakeEvent, FakeExit, FakeVcpuOptions, FakeVcpuRecord } from "./fake-vcpu";
 export { installMatchers, vmxlabMatchers } from "./matchers";
 export { Dispatcher, policyHandler, type Handler, type HandlerPolicy } from "../exits/dispatcher";

@@ -53,3 +53,10 @@ function wrap(text: string, width: number): string {
   if (line) out.push(line);
   return out.join("\n");
 }
+
+/** For a bare number answered as an exit reason: a line naming the VM-instruction error with that number, or "". */
+export function seeAlsoVmError(query: string): string {
+  if (!/^\d+$/.test(query.trim())) return "";
+  const e = vmError(Number(query));
+  return e ? `\nsee also VM-instruction error ${e.number} (${e.description}): vmxlab explain vm-error ${e.number}\n` : "";
+}

@@ -9,7 +9,7 @@
  */
 import type { Vcpu } from "../vcpu";
 import type { Handler } from "./types";
-import { guestIn64BitMode, injectGp, readOperand, secondaryControl, SECONDARY } from "./util";
+import { controlOn, guestIn64BitMode, injectGp, readOperand, setControl } from "./util";
 
 const MSR_VMX_CR0_FIXED0 = 0x486, MSR_VMX_CR0_FIXED1 = 0x487, MSR_VMX_CR4_FIXED0 = 0x488, MSR_VMX_CR4_FIXED1 = 0x489;
 /** Typical values (PE, NE, PG must be 1; VMXE must be 1) when the MSR store has none. */
@@ -20,7 +20,6 @@ const CR4 = { PAE: 1n << 5n, VMXE: 1n << 13n, PCIDE: 1n << 17n } as const;
 /** CR4 bits a guest may set: VME..UMIP (11:0), VMXE (13), FSGSBASE, PCIDE, OSXSAVE (18:16), SMEP, SMAP, PKE (22:20); LA57, SMXE and the rest are #GP here (SDM Vol. 3A 2.5). */
 const CR4_VALID = 0x0077_2fffn;
 const EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n;
-const ENTRY_IA32E = 1n << 9n;
 
 /** CR0 as the guest sees it: host-owned bits (mask) from the read shadow, the rest from GUEST_CR0 (SDM 26.3). */
 export function guestVisibleCr(vcpu: Vcpu, cr: 0 | 4): bigint {
@@ -48,7 +47,7 @@ export function setCr0(vcpu: Vcpu, value: bigint): boolean {
       return false;
     }
     vcpu.vmwrite("GUEST_IA32_EFER", efer | EFER_LMA);
-    vcpu.vmwrite("VM_ENTRY_CONTROLS", vcpu.vmread("VM_ENTRY_CONTROLS") | ENTRY_IA32E);
+    setControl(vcpu, "entry", "ia32e-mode-guest", true);
   } else if (pagingOff && efer & EFER_LMA) {
     if (guestIn64BitMode(vcpu)) {
       // Clearing CR0.PG in 64-bit mode is #GP(0) (SDM Vol. 2B MOV CR).
@@ -56,12 +55,12 @@ export function setCr0(vcpu: Vcpu, value: bigint): boolean {
       return false;
     }
     vcpu.vmwrite("GUEST_IA32_EFER", efer & ~EFER_LMA);
-    vcpu.vmwrite("VM_ENTRY_CONTROLS", vcpu.vmread("VM_ENTRY_CONTROLS") & ~ENTRY_IA32E);
+    setControl(vcpu, "entry", "ia32e-mode-guest", false);
   }
   let fixed0 = vcpu.msrs.get(MSR_VMX_CR0_FIXED0) ?? DEFAULT_CR0_FIXED0;
   const fixed1 = vcpu.msrs.get(MSR_VMX_CR0_FIXED1) ?? 0xffff_ffffn;
   // Unrestricted guest exempts PE and PG from the fixed-1 requirement (SDM Vol. 3C 27.3.1.1).
-  if (secondaryControl(vcpu, SECONDARY["unrestricted-guest"])) fixed0 &= ~(CR0.PE | CR0.PG);
+  if (controlOn(vcpu, "secondary", "unrestricted-guest")) fixed0 &= ~(CR0.PE | CR0.PG);
   vcpu.vmwrite("CR0_READ_SHADOW", value);
   vcpu.vmwrite("GUEST_CR0", (value | fixed0) & fixed1);
   return true;

@@ -7,7 +7,7 @@ import { hex } from "../../common/u64";
 import { vectorName, type InterruptionInfo } from "../qualification";
 import type { Vcpu } from "../vcpu";
 import type { Handler } from "./types";
-import { PRIMARY } from "./util";
+import { setControl } from "./util";
 
 /** Exception classes for double-fault detection (SDM Vol. 3A 6.15, Table 6-5). */
 function exceptionClass(vector: number): "benign" | "contributory" | "page-fault" {
@@ -60,12 +60,12 @@ export const handleExternalInterrupt: Handler = (vcpu) => {
 
 /** The guest can take an interrupt now: stop asking (the VMM injects its pending interrupt on entry). */
 export const handleInterruptWindow: Handler = (vcpu) => {
-  vcpu.vmwrite("CPU_BASED_VM_EXEC_CONTROL", vcpu.vmread("CPU_BASED_VM_EXEC_CONTROL") & ~PRIMARY["interrupt-window-exiting"]);
+  setControl(vcpu, "primary", "interrupt-window-exiting", false);
   vcpu.resume();
 };
 
 export const handleNmiWindow: Handler = (vcpu) => {
-  vcpu.vmwrite("CPU_BASED_VM_EXEC_CONTROL", vcpu.vmread("CPU_BASED_VM_EXEC_CONTROL") & ~PRIMARY["nmi-window-exiting"]);
+  setControl(vcpu, "primary", "nmi-window-exiting", false);
   vcpu.resume();
 };
 

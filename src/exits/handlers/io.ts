@@ -7,9 +7,10 @@
  * MAX_STRING_ELEMENTS elements per exit through guest memory.
  */
 import type { IoQualification } from "../qualification";
-import type { Vcpu } from "../vcpu";
+import { hex } from "../../common/u64";
+import { GuestMemoryError, type Vcpu } from "../vcpu";
 import type { Handler } from "./types";
-import { guestIn64BitMode, setRegSized } from "./util";
+import { guestCpl, guestIn64BitMode, setRegSized } from "./util";
 
 export const MAX_STRING_ELEMENTS = 4096;
 const RFLAGS_DF = 1n << 10n;
@@ -48,6 +49,21 @@ function elementBase(vcpu: Vcpu, q: IoQualification, count: number): bigint {
   return df ? first - BigInt((count - 1) * q.size) : first;
 }
 
+/**
+ * INS/OUTS touching memory the guest has not mapped: a #PF for the guest, as
+ * KVM's emulator raises it (error code: W for INS, U at CPL 3; CR2 = address);
+ * memory the VM has no RAM for is an internal error.
+ */
+function memoryFault(vcpu: Vcpu, e: unknown, write: boolean): void {
+  if (!(e instanceof GuestMemoryError)) throw e;
+  if (e.space === "linear") {
+    vcpu.setReg("cr2", e.address);
+    const user = guestCpl(vcpu) === 3 ? 4 : 0;
+    return vcpu.inject({ vector: "PF", errorCode: (write ? 2 : 0) | user });
+  }
+  vcpu.toUserspace("internal-error", { message: `string I/O on guest-physical ${hex(e.address)}, which is not RAM: ${e.message}`, reason: "IO_INSTRUCTION" });
+}
+
 export const handleIo: Handler = (vcpu) => {
   const q = vcpu.exit.qualification.io;
   const base = { port: q.port, size: q.size };
@@ -62,7 +78,12 @@ export const handleIo: Handler = (vcpu) => {
   const { count, all } = stringCount(vcpu, q);
   if (count === 0) return vcpu.advanceRip(); // REP with RCX = 0 does nothing
   if (q.direction === "out") {
-    const bytes = vcpu.readGuest(elementBase(vcpu, q, count), count * q.size);
+    let bytes: Uint8Array;
+    try {
+      bytes = vcpu.readGuest(elementBase(vcpu, q, count), count * q.size);
+    } catch (e) {
+      return memoryFault(vcpu, e, false);
+    }
     const df = (vcpu.getReg("rflags") & RFLAGS_DF) !== 0n;
     const values = Array.from({ length: count }, (_, i) => readElement(bytes, df ? count - 1 - i : i, q.size));
     finishString(vcpu, q, "rsi", count, all);
@@ -93,6 +114,10 @@ export function completeIoIn(vcpu: Vcpu, values: number | readonly number[]): vo
       v = Math.floor(v / 256);
     }
   }
-  vcpu.writeGuest(elementBase(vcpu, q, count), bytes);
+  try {
+    vcpu.writeGuest(elementBase(vcpu, q, count), bytes);
+  } catch (e) {
+    return memoryFault(vcpu, e, true);
+  }
   finishString(vcpu, q, "rdi", count, all);
 }

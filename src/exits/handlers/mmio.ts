@@ -8,7 +8,8 @@
 import { Decoder, DecoderOptions, Mnemonic, MemorySizeExt, OpKind, type Instruction } from "iced-x86";
 import { gprOf } from "../../guest-cpu/decode";
 import { GPR_BY_NUMBER } from "../qualification";
-import type { Vcpu } from "../vcpu";
+import { hex } from "../../common/u64";
+import { GuestMemoryError, type Vcpu } from "../vcpu";
 import { guestIn64BitMode, setRegSized } from "./util";
 
 export interface MmioAccess {
@@ -90,7 +91,14 @@ export function completeMmioRead(vcpu: Vcpu, value: bigint): void {
 
 /** Sends the access at RIP to userspace as an `mmio` exit (writes complete now, reads on completeMmioRead). */
 export function exitToMmio(vcpu: Vcpu, gpa: bigint): void {
-  const a = decodeMmioAccess(vcpu);
+  let a: MmioAccess | string;
+  try {
+    a = decodeMmioAccess(vcpu);
+  } catch (e) {
+    if (!(e instanceof GuestMemoryError)) throw e;
+    // The faulting instruction cannot be fetched (e.g. a fetch from device memory): nothing to emulate.
+    a = `MMIO emulation cannot fetch the instruction at RIP ${hex(vcpu.rip)}: ${e.message}`;
+  }
   if (typeof a === "string") return vcpu.toUserspace("internal-error", { message: a, reason: vcpu.exit.reason });
   if (a.direction === "write") {
     vcpu.advanceRip(a.length);

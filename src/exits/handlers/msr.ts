@@ -6,7 +6,7 @@
  */
 import type { Vcpu, VmcsFieldName } from "../vcpu";
 import type { Handler } from "./types";
-import { getEdxEax, injectGp, isCanonical, PRIMARY, setEdxEax } from "./util";
+import { controlOn, getEdxEax, injectGp, isCanonical, setEdxEax } from "./util";
 
 export interface GuestMsr {
   name: string;
@@ -70,7 +70,7 @@ export const GUEST_MSRS: Record<number, GuestMsr> = {
 /** The TSC the guest reads: host TSC plus TSC_OFFSET when use-tsc-offsetting is set (SDM 26.6.5). */
 export function guestTsc(vcpu: Vcpu): bigint {
   const host = vcpu.vm.tsc?.() ?? 0n;
-  const offsetting = (vcpu.vmread("CPU_BASED_VM_EXEC_CONTROL") & PRIMARY["use-tsc-offsetting"]) !== 0n;
+  const offsetting = controlOn(vcpu, "primary", "use-tsc-offsetting");
   return BigInt.asUintN(64, offsetting ? host + vcpu.vmread("TSC_OFFSET") : host);
 }
 

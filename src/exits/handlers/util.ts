@@ -1,11 +1,12 @@
 /** Small pieces the default handlers share: operand widths, EDX:EAX, CPL, common injections. */
+import { CONTROL_WORDS, type ControlNames, type ControlWord } from "../../vmcs/controls";
 import type { GprName, Vcpu } from "../vcpu";
 
 const U32 = 0xffff_ffffn;
 
 /** 64-bit mode: IA-32e mode guest (VM_ENTRY_CONTROLS bit 9) and CS.L (access rights bit 13), SDM Vol. 3C 27.3.1.2. */
 export function guestIn64BitMode(vcpu: Vcpu): boolean {
-  return (vcpu.vmread("VM_ENTRY_CONTROLS") >> 9n & 1n) === 1n && (vcpu.vmread("GUEST_CS_AR_BYTES") >> 13n & 1n) === 1n;
+  return controlOn(vcpu, "entry", "ia32e-mode-guest") && (vcpu.vmread("GUEST_CS_AR_BYTES") >> 13n & 1n) === 1n;
 }
 
 /** CPL is SS.DPL (SDM Vol. 3A 5.5; access rights bits 6:5 of GUEST_SS_AR_BYTES). */
@@ -56,22 +57,19 @@ export function isCanonical(v: bigint): boolean {
   return top === 0n || top === 0x1_ffffn;
 }
 
-/** Primary processor-based control bits by name (SDM Vol. 3C Table 25-6) used by the handlers. */
-export const PRIMARY = {
-  "interrupt-window-exiting": 1n << 2n,
-  "use-tsc-offsetting": 1n << 3n,
-  "nmi-window-exiting": 1n << 22n,
-  "monitor-trap-flag": 1n << 27n,
-  "activate-secondary-controls": 1n << 31n,
-} as const;
+/** The mask of a control bit, from the control table (src/vmcs/controls.ts, SDM Vol. 3C 25.6–25.8). */
+export function controlMask<W extends ControlWord>(word: W, name: ControlNames[W]): bigint {
+  return 1n << BigInt(CONTROL_WORDS[word].bitsByName[name]!);
+}
 
-/** Secondary processor-based control bits (SDM Vol. 3C Table 25-7). */
-export const SECONDARY = {
-  "enable-ept": 1n << 1n,
-  "unrestricted-guest": 1n << 7n,
-} as const;
+/** Is the control set? Secondary controls count only with activate-secondary-controls (SDM 25.6.2). */
+export function controlOn<W extends ControlWord>(vcpu: Vcpu, word: W, name: ControlNames[W]): boolean {
+  if (word === "secondary" && !controlOn(vcpu, "primary", "activate-secondary-controls")) return false;
+  return (vcpu.vmread(CONTROL_WORDS[word].field) & controlMask(word, name)) !== 0n;
+}
 
-export function secondaryControl(vcpu: Vcpu, bit: bigint): boolean {
-  const primary = vcpu.vmread("CPU_BASED_VM_EXEC_CONTROL");
-  return (primary & PRIMARY["activate-secondary-controls"]) !== 0n && (vcpu.vmread("SECONDARY_VM_EXEC_CONTROL") & bit) !== 0n;
+export function setControl<W extends ControlWord>(vcpu: Vcpu, word: W, name: ControlNames[W], on: boolean): void {
+  const f = CONTROL_WORDS[word].field;
+  const old = vcpu.vmread(f);
+  vcpu.vmwrite(f, on ? old | controlMask(word, name) : old & ~controlMask(word, name));
 }
