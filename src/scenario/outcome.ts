@@ -63,6 +63,7 @@ export interface RunOutcome {
 export interface ScenarioResultJson {
   scenario: string;
   file: string;
+  description?: string;
   status: "pass" | "fail" | "error";
   stopReason: string;
   steps: number;

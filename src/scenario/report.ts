@@ -52,6 +52,7 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
     return lines.join("\n") + "\n";
   }
   lines.push(`${c.bold(r.scenario)}  ${c.dim(r.file)}`);
+  if (r.description) lines.push(c.dim(`  ${r.description.trim()}`));
   if (r.exits.length) {
     lines.push(c.cyan("VM exits"));
     const max = o.maxExits ?? 200;
@@ -66,7 +67,10 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
     }
     if (r.exits.length > max) lines.push(c.dim(`  … ${r.exits.length - max} more`));
   }
-  if (r.entryFailure) lines.push(`${c.red("VM entry failed")}: ${r.entryFailure.check}${r.entryFailure.sdm ? ` (${r.entryFailure.sdm})` : ""}: ${r.entryFailure.message}`);
+  if (r.entryFailure) {
+    lines.push(`${c.red("VM entry failed")}: ${r.entryFailure.check}${r.entryFailure.sdm ? ` (${r.entryFailure.sdm})` : ""}: ${r.entryFailure.message}`);
+    for (const [k, v] of Object.entries(r.entryFailure.fields ?? {})) lines.push(`  ${k} = ${v}`);
+  }
   if (r.vmInstructionError !== undefined) lines.push(`${c.red("VM-instruction error")} ${r.vmInstructionError}`);
   if (r.userspaceExits.length) {
     lines.push(c.cyan("userspace exits"));

@@ -68,6 +68,7 @@ export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
   return {
     scenario: ls.name,
     file: ls.file,
+    ...(ls.scenario.description ? { description: ls.scenario.description } : {}),
     status: expectations.every((e) => e.ok) ? "pass" : "fail",
     stopReason: o.stopReason,
     steps: o.steps,

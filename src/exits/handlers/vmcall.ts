@@ -42,7 +42,7 @@ export const HYPERCALLS: readonly Hypercall[] = [
     },
   },
   {
-    nr: 2, name: "EXIT", args: "RBX = exit code", returns: "does not return: the run stops with reason 'guest-exit' and the code",
+    nr: 2, name: "EXIT", args: "RBX = exit code", returns: "nothing: the run stops with reason 'guest-exit' and the code",
     run: (v, a) => (v.stop("guest-exit", { code: Number(BigInt.asIntN(32, a[0]!)) }), undefined),
   },
   {
