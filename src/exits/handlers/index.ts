@@ -8,7 +8,7 @@ import { handleCpuid } from "./cpuid";
 import { handleCrAccess } from "./cr-access";
 import { handleGdtrIdtr, handleLdtrTr } from "./descriptor-table";
 import { handleDrAccess } from "./dr-access";
-import { handleEptMisconfig, handleEptViolation } from "./ept";
+import { handleApicAccess, handleEptMisconfig, handleEptViolation } from "./ept";
 import {
   handleEntryFailure, handleExceptionNmi, handleExternalInterrupt, handleInterruptWindow, handleMonitorTrapFlag,
   handleNmiWindow, handlePreemptionTimer, handleTripleFault, handleVmxInstruction, injectInvalidOpcode, resumeGuest, unhandled,
@@ -65,7 +65,7 @@ export const DEFAULT_HANDLERS = {
   PAUSE_INSTRUCTION: skipInstruction,
   MCE_DURING_VMENTRY: handleEntryFailure,
   TPR_BELOW_THRESHOLD: resumeGuest,
-  APIC_ACCESS: unhandled,
+  APIC_ACCESS: handleApicAccess,
   EOI_INDUCED: resumeGuest,
   GDTR_IDTR: handleGdtrIdtr,
   LDTR_TR: handleLdtrTr,
