@@ -39,12 +39,12 @@ describe("guest modes", () => {
 
 describe("capability profiles", () => {
   it("the minimal profile (no secondary controls) runs a long64 guest without EPT; MMIO reaches the device without exits", () => {
-    const vm = new Vm({ memory: MB, profile: "minimal", asm: "mov rbx, 0xfeb00000\nmov eax, [rbx]\n" + PRINT_OK(64).replace("mov rax, 0x1122334455667788", "") });
+    const vm = new Vm({ memory: MB, profile: "minimal", asm: "mov rbx, 0xfeb00000\nmov r12d, [rbx]\n" + PRINT_OK(64).replace("mov rax, 0x1122334455667788", "") });
     expect(vm.ept).toBeNull();
     expect(vm.eptEnabled()).toBe(false);
     const r = vm.run();
     expect(r.console).toBe("ok");
-    expect(r.regs.rax).toBe("0x" + MMIO_DEMO_ID.toString(16));
+    expect(r.regs.r12).toBe("0x" + MMIO_DEMO_ID.toString(16));
     expect(r.exits.some((e) => e.reason === "EPT_VIOLATION")).toBe(false);
     expect(vm.plan.words.primary & controlMask("primary", ["activate-secondary-controls"])).toBe(0n);
   });

@@ -99,4 +99,17 @@ describe("VM snapshots", () => {
     const other = new Vm({ ...OPTS, memory: 2 << 20 });
     expect(() => other.loadFile(vm.saveFile(), "small.snap")).toThrow(/small\.snap: snapshot of \d+ bytes/);
   });
+
+  it("a snapshot in the middle of a run (step budget) pauses the guest with an EXTERNAL_INTERRUPT exit first", () => {
+    const vm = new Vm({ memory: 1 << 20, asm: "l: inc rax\njmp l" });
+    vm.run({ maxSteps: 100 });
+    expect(vm.state.nonRoot).toBe(true);
+    const snap = vm.snapshot();
+    expect(vm.state.nonRoot).toBe(false);
+    expect(vm.exits.at(-1)!.reason).toBe("EXTERNAL_INTERRUPT");
+    const a = vm.run({ maxSteps: 100 }).regs;
+    vm.restore(snap);
+    expect(vm.regs().rax).toBe("0x32");
+    expect(vm.run({ maxSteps: 100 }).regs).toEqual(a);
+  });
 });

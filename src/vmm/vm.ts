@@ -386,10 +386,12 @@ export class Vm {
   regs(): Record<RegName, string> {
     const s = this.cpu.s;
     const out = {} as Record<RegName, string>;
+    // While the guest runs (a run stopped on its step budget) the CPU holds its state; after an exit the VMCS does.
+    const live = this.state.nonRoot;
     for (const name of REG_ORDER) {
-      if (name === "rip") out.rip = hex(this.vmcs.read("GUEST_RIP"));
-      else if (name === "rsp") out.rsp = hex(this.vmcs.read("GUEST_RSP"));
-      else if (name === "rflags") out.rflags = hex(this.vmcs.read("GUEST_RFLAGS"));
+      if (name === "rip") out.rip = live ? hex(s.rip) : hex(this.vmcs.read("GUEST_RIP"));
+      else if (name === "rsp") out.rsp = live ? hexPair(s.lo[4]!, s.hi[4]!) : hex(this.vmcs.read("GUEST_RSP"));
+      else if (name === "rflags") out.rflags = live ? hex(s.rflags >>> 0) : hex(this.vmcs.read("GUEST_RFLAGS"));
       else {
         const i = (GPR_NAMES as readonly string[]).indexOf(name);
         out[name] = hexPair(s.lo[i]!, s.hi[i]!);
@@ -478,8 +480,8 @@ export class Vm {
         this.stop("step-limit");
         break;
       }
-      this.injectPendingInterrupt();
-      const entered = this.enter();
+      // A run that stopped on the step budget left the guest in non-root operation: it just continues.
+      const entered = this.state.nonRoot ? "entered" : (this.injectPendingInterrupt(), this.enter());
       if (entered === "stop") break;
       if (entered === "entered") {
         const ran = this.runGuest(budgetEnd);
@@ -680,12 +682,25 @@ export class Vm {
 
   /** Copy-on-write snapshot of the whole VM (memory, CPU, VMX state, devices, bookkeeping). Taken between runs. */
   snapshot(label = ""): VmSnapshot {
-    if (this.state.nonRoot) throw internalError("snapshot while the guest is in non-root operation");
+    this.pause();
     if (!this.cow) {
       const cpu = this.cpu;
       this.cow = new CowTracker(this.mem, { protect: () => cpu.mmu.protectAll(), invalidateCode: () => flushCpuCaches(cpu) });
     }
     return { label, cow: this.cow.snapshot(label), header: this.stateHeader() };
+  }
+
+  /**
+   * Brings the vCPU back to root operation when a run stopped on its step
+   * budget with the guest still running (as a signal makes KVM_RUN return):
+   * an EXTERNAL_INTERRUPT exit, handled like any other.
+   */
+  pause(): void {
+    if (!this.state.nonRoot) return;
+    if (!this.kick()) throw internalError("cannot pause the guest: external-interrupt exiting is off, so nothing makes it exit");
+    const keep = this.stopReason;
+    this.handleExit();
+    if (this.stopReason === null) this.stopReason = keep;
   }
 
   /** Puts the VM back to `snap`: pages written since, CPU, VMCSs, devices, counters. */
@@ -697,6 +712,7 @@ export class Vm {
 
   /** The snapshot as a "VMXLSNAP" v1 file. */
   saveFile(snap?: VmSnapshot): Uint8Array {
+    if (!snap) this.pause();
     const memory = snap ? snap.cow.materialize() : this.mem.bytes;
     const h = snap ? snap.header : this.stateHeader();
     return encodeSnapshot({ header: { creator: "vmxlab", label: snap?.label ?? "", memorySize: this.mem.size, ...h }, memory });
