@@ -191,6 +191,27 @@ export class VmxEngine {
     return this.enter(v, !v.launched);
   }
 
+  /**
+   * After CPU and VMX state were restored (snapshots): re-attach non-root
+   * operation for the current VMCS (control words, EPT, TLB tags, the
+   * intercept, event timing) when the state says the guest was running, or
+   * detach it in root operation.
+   */
+  syncAfterRestore(): void {
+    const v = this.state.current;
+    this.vmcs = v;
+    this.intercept.vectoring = null;
+    if (this.state.nonRoot && v) {
+      this.controls.load(v);
+      this.enterNonRoot(v);
+      this.armEvents(v);
+    } else {
+      this.cpu.s.icpt = null;
+      this.state.nonRoot = false;
+      leaveNestedPaging(this.cpu, { vpidEnabled: true });
+    }
+  }
+
   private enterNonRoot(v: Vmcs): void {
     const s = this.cpu.s;
     const c = this.controls;
