@@ -1,6 +1,7 @@
 /** The benchmark list; each issue that owns a hot path adds its entry here. */
 import { cpuBenchmarks } from "./cpu";
 import { eptBenchmarks } from "./ept";
+import { vmexitBenchmarks } from "./vmexit";
 
 export interface BenchResult {
   value: number;
@@ -15,4 +16,4 @@ export interface Benchmark {
   run(): BenchResult;
 }
 
-export const BENCHMARKS: Benchmark[] = [...cpuBenchmarks, ...eptBenchmarks];
+export const BENCHMARKS: Benchmark[] = [...cpuBenchmarks, ...eptBenchmarks, ...vmexitBenchmarks];

@@ -132,3 +132,23 @@ describe("Qualification views by exit reason", () => {
     expect(() => new Qualification("EXCEPTION_NMI", 0n, 14).debug).toThrow(/only #DB/);
   });
 });
+
+describe("one-line summaries", () => {
+  it.each([
+    ["CR_ACCESS", 0x113n, undefined, "MOV RCX, CR3"],
+    ["CR_ACCESS", 0x0n, undefined, "MOV CR0, RAX"],
+    ["CR_ACCESS", 0x20n, undefined, "CLTS"],
+    ["DR_ACCESS", 0x217n, undefined, "MOV RDX, DR7"],
+    ["IO_INSTRUCTION", 0x3f8_0000n, undefined, "OUT byte to port 0x3f8 (DX)"],
+    ["IO_INSTRUCTION", 0x1f0_0031n, undefined, "REP OUTS word to port 0x1f0 (DX)"],
+    ["EPT_VIOLATION", 0x182n, undefined, "write; EPT allowed nothing (not present); linear address translated"],
+    ["EPT_VIOLATION", 0x18cn, undefined, "instruction fetch; EPT allowed r--; linear address translated"],
+    ["TASK_SWITCH", 0x8000_0028n, undefined, "JMP to TSS selector 0x28"],
+    ["EXCEPTION_NMI", 0xdead_0000n, 14, "#PF at linear address 0xdead0000"],
+    ["EXCEPTION_NMI", 0x4002n, 1, "#DB B1 BS"],
+    ["INVLPG", 0x1000n, undefined, "linear address 0x1000"],
+    ["CPUID", 0n, undefined, ""],
+  ] as const)("%s %s", (reason, raw, vector, text) => {
+    expect(new Qualification(reason, raw, vector).summary()).toBe(text);
+  });
+});

@@ -79,3 +79,17 @@ describe("vmxlab explain <exit reason>", () => {
     expect(r.stdout).toMatch(/IO_INSTRUCTION \(basic exit reason 30\)/);
   });
 });
+
+describe("vmxlab explain <reason> <qualification>", () => {
+  it("decodes a raw qualification for the reason", () => {
+    expect(explainExitReason("CR_ACCESS 0x113")).toMatch(/^CR_ACCESS qualification 0x113: MOV RCX, CR3\n\nCR_ACCESS \(basic exit reason 28\)/);
+  });
+
+  it("says why a value is not a valid qualification", () => {
+    expect(explainExitReason("IO_INSTRUCTION 2")).toMatch(/not a valid IO_INSTRUCTION qualification: .*bits 2:0 = 2/);
+  });
+
+  it("lists the hypercall ABI under VMCALL", () => {
+    expect(explainExitReason("VMCALL")).toMatch(/ 1 PRINT_STRING +RBX = guest-linear address/);
+  });
+});

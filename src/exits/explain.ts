@@ -2,6 +2,9 @@
  * `vmxlab explain <exit reason>`: the basic exit reasons (SDM Vol. 3C
  * Appendix C), printed from the reason table.
  */
+import { hex } from "../common/u64";
+import { HYPERCALLS } from "./handlers/vmcall";
+import { Qualification } from "./qualification";
 import { lookupExitReason, type ExitReasonDef } from "./reasons";
 
 const QUALIFICATION_TEXT: Record<ExitReasonDef["qualification"], string> = {
@@ -35,6 +38,11 @@ export function formatExitReason(r: ExitReasonDef): string {
   ];
   if (r.aliases?.length) lines.push(`  also known as: ${r.aliases.join(", ")}`);
   if (r.explain) lines.push("", wrap(r.explain, 78));
+  if (r.name === "VMCALL") {
+    lines.push("", "vmxlab hypercalls (RAX = number):");
+    for (const h of HYPERCALLS) lines.push(`  ${String(h.nr).padStart(2)} ${h.name.padEnd(13)} ${h.args}; returns ${h.returns}`);
+    lines.push("  other numbers return -1000 (KVM's -KVM_ENOSYS); calls from CPL > 0 return -1 (-KVM_EPERM)");
+  }
   return lines.join("\n") + "\n";
 }
 
@@ -51,7 +59,22 @@ function wrap(text: string, width: number): string {
   return out.join("\n");
 }
 
+/** "CPUID", "10", or a reason with a qualification to decode: "CR_ACCESS 0x113". */
 export function explainExitReason(query: string): string | undefined {
-  const r = lookupExitReason(query.replace(/^exit[-_\s]?reason\s+/i, ""));
-  return r ? formatExitReason(r) : undefined;
+  const words = query.replace(/^exit[-_\s]?reason\s+/i, "").trim().split(/\s+/);
+  const r = lookupExitReason(words[0] ?? "");
+  if (!r) return undefined;
+  if (words.length === 2 && /^(0x[0-9a-f]+|\d+)$/i.test(words[1]!)) {
+    const raw = BigInt(words[1]!);
+    let decoded: string;
+    try {
+      const q = new Qualification(r.name, raw);
+      decoded = q.summary() || "(this reason has no qualification fields)";
+    } catch (e) {
+      decoded = `not a valid ${r.name} qualification: ${(e as Error).message}`;
+    }
+    return `${r.name} qualification ${hex(raw)}: ${decoded}\n\n${formatExitReason(r)}`;
+  }
+  if (words.length > 1) return undefined;
+  return formatExitReason(r);
 }

@@ -290,7 +290,7 @@ export const EXIT_REASON_INFO = {
     qualification: "none",
     cause: "unconditional",
     explain:
-      "VMCALL is the paravirtual call from a guest to its hypervisor. vmxlab's hypercall ABI: RAX = number, RBX/RCX/RDX = arguments, result in RAX (see `HYPERCALLS` in src/exits/handlers/vmcall.ts).",
+      "VMCALL is the paravirtual call from a guest to its hypervisor. The default handler implements vmxlab's hypercall ABI (below): RAX = number, RBX, RCX, RDX, RSI = arguments, result in RAX, RIP advanced by 3.",
   },
   VMCLEAR: vmxInstruction("VMCLEAR"),
   VMLAUNCH: vmxInstruction("VMLAUNCH", "none"),

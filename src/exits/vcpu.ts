@@ -31,11 +31,12 @@ import {
   type IoSize,
 } from "./qualification";
 import { EXIT_REASON_INFO, exitReasonName, isExitReason, type ExitReason } from "./reasons";
+import type { FieldName, HighFieldName } from "../vmcs/fields";
 
 export type { GprName } from "./qualification";
 
-/** VMCS field names as Linux `enum vmcs_field` spells them (src/vmcs/fields.ts is the table). */
-export type VmcsFieldName = string;
+/** VMCS field names as Linux `enum vmcs_field` spells them (src/vmcs/fields.ts is the table), `_HIGH` for upper halves. */
+export type VmcsFieldName = FieldName | HighFieldName;
 
 /** Registers a handler can read and write by name. */
 export const REGISTER_NAMES = [
@@ -138,7 +139,13 @@ export interface InjectedEvent {
 
 /** KVM_RUN-like exits to the userspace VMM (src/vmm), with their data. */
 export type UserspaceExit =
-  | { kind: "io"; port: number; direction: "in" | "out"; size: IoSize; value?: number; string?: boolean; rep?: boolean }
+  | {
+      kind: "io"; port: number; direction: "in" | "out"; size: IoSize;
+      /** OUT: the value written. */
+      value?: number;
+      /** INS/OUTS: number of elements, and for OUTS their values in order. */
+      count?: number; values?: number[];
+    }
   | { kind: "mmio"; address: bigint; direction: "read" | "write"; size: number; value?: bigint }
   | { kind: "hlt" }
   | { kind: "shutdown"; reason: string }
@@ -196,8 +203,14 @@ export interface VmServices {
   mapRam?(gpa: bigint): void;
   /** Map guest page `gpa` (hypercall MAP_PAGE) with `perms`; returns false when it cannot. */
   mapPage?(gpa: bigint, perms: string): boolean;
+  /** INVLPG exit: invalidate the guest's translations of `linear` (tagged with its VPID) as the instruction would have. */
+  invalidateLinear?(linear: bigint): void;
   /** HLT: wait until an interrupt can be delivered; false when none will ever come. */
   waitForInterrupt?(): boolean;
+  /** EXTERNAL_INTERRUPT with ack-interrupt-on-exit: the host's handler for `vector`. */
+  hostInterrupt?(vector: number): void;
+  /** PREEMPTION_TIMER: re-arm VMX_PREEMPTION_TIMER_VALUE (absent: a timer that ran out is parked at the maximum). */
+  preemptionTimer?(): void;
   /** Text the guest printed through the hypercall interface. */
   console?(text: string): void;
   /** Emulate a guest VMX instruction (nested); absent → #UD. */
@@ -273,7 +286,7 @@ export abstract class VcpuBase implements Vcpu {
   }
 
   getReg(name: RegisterName): bigint {
-    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, string>>)[name];
+    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, VmcsFieldName>>)[name];
     if (field) return this.vmread(field);
     if (!isRegisterName(name)) throw internalError(`'${String(name)}' is not a register name (${REGISTER_NAMES.join(", ")})`);
     return this.loadReg(name);
@@ -281,7 +294,7 @@ export abstract class VcpuBase implements Vcpu {
 
   setReg(name: RegisterName, value: bigint): void {
     const v = BigInt.asUintN(64, value);
-    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, string>>)[name];
+    const field = (VMCS_RESIDENT_REGISTERS as Partial<Record<RegisterName, VmcsFieldName>>)[name];
     if (field) return this.vmwrite(field, v);
     if (!isRegisterName(name)) throw internalError(`'${String(name)}' is not a register name (${REGISTER_NAMES.join(", ")})`);
     this.storeReg(name, v);

@@ -8,6 +8,7 @@
 import type { HostMemory } from "../memory/host-memory";
 import { Block, CodeCache } from "./compiler";
 import { CpuFault, DB, VECTOR_NAMES } from "./exceptions";
+import { takeEvent } from "./events";
 import { deliver, EV_HW_EXC, EV_SW_EXC, TripleFault } from "./interrupts";
 import { Mmu } from "./mmu";
 import { X86Paging } from "./paging";
@@ -31,6 +32,14 @@ export class Cpu {
   readonly paging = new X86Paging();
   /** Non-fault signals thrown by intercepts (VM exits) go here; unset, they are internal errors. */
   onSignal: ExitHandler | null = null;
+  /**
+   * Set by the VMX layer: runs at every instruction boundary before events are
+   * taken (VM exits for MTF, preemption timer, NMI/interrupt windows,
+   * external interrupts and NMIs). Returns why running must stop, or null.
+   */
+  eventCheck: (() => StopReason | null) | null = null;
+  /** While events are watched, at most this many instructions run between boundary checks (interrupt latency). */
+  eventSlice = 64;
   /** The last fault that ended in a triple fault (for reports). */
   lastFault: CpuFault | null = null;
   /** Faults delivered so far (for reports and labs). */
@@ -54,6 +63,11 @@ export class Cpu {
     const start = s.icount;
     let left = maxSteps;
     for (;;) {
+      const watch = this.eventCheck !== null || s.intr !== null || s.nmiPending;
+      if (watch) {
+        const stop = this.boundary();
+        if (stop) return { stop, steps: s.icount - start };
+      }
       if (s.activity !== ACTIVE) {
         if (s.activity === HLT) return { stop: "hlt", steps: s.icount - start };
         if (s.activity === SHUTDOWN) return { stop: "shutdown", steps: s.icount - start };
@@ -64,9 +78,10 @@ export class Cpu {
       const blockRip = s.rip;
       let blk: Block | undefined;
       try {
-        blk = this.cache.lookup(shadow !== 0 || trap || left < 32);
-        if (blk.n > left) blk = this.cache.lookup(true);
-        const n = blk.fn(s, left);
+        const budget = watch ? Math.min(left, this.eventSlice) : left;
+        blk = this.cache.lookup(shadow !== 0 || trap || budget < 32);
+        if (blk.n > budget) blk = this.cache.lookup(true);
+        const n = blk.fn(s, budget);
         s.icount += n;
         left -= n;
         s.smc = 0;
@@ -98,6 +113,23 @@ export class Cpu {
     }
   }
 
+  /** Events at an instruction boundary: the VMX hook, then NMI / external interrupt delivery (events.ts). */
+  private boundary(): StopReason | null {
+    const s = this.s;
+    try {
+      if (this.eventCheck !== null) {
+        const stop = this.eventCheck();
+        if (stop) return stop;
+      }
+      takeEvent(s);
+      return null;
+    } catch (e) {
+      if (e instanceof TripleFault) return this.shutdown(e.cause);
+      if (e instanceof CpuFault) return this.raise(e, s.rip);
+      return this.signal(e);
+    }
+  }
+
   /** RIP of the instruction after `k` retired ones in a block that started at `blockRip` (looping blocks wrap). */
   private ripAt(blockRip: number, blk: Block, k: number): number {
     const i = k % blk.n;
@@ -116,6 +148,7 @@ export class Cpu {
       // #PF loads CR2 when delivered (not when it causes a VM exit, SDM Vol. 3C 27.1).
       if (f.vector === 14) s.cr2 = f.address;
       deliver(s, { vector: f.vector, type: f.trap && f.vector !== DB ? EV_SW_EXC : EV_HW_EXC, errorCode: f.errorCode, returnRip: returnRip });
+      s.icpt?.delivered?.(s);
       return null;
     } catch (e) {
       if (e instanceof TripleFault) return this.shutdown(e.cause);

@@ -8,6 +8,7 @@
  */
 import type { CpuFault } from "./exceptions";
 import type { Insn } from "./insn";
+import type { Event } from "./interrupts";
 import type { CpuState } from "./state";
 
 /** Instructions whose exit behaviour is a single decision (SDM Vol. 3C 26.1.2, 26.1.3). */
@@ -40,6 +41,10 @@ export interface Intercept {
   exception(s: CpuState, f: CpuFault): void;
   /** A triple fault in non-root operation is a VM exit, not a shutdown. */
   tripleFault(s: CpuState): void;
+  /** An NMI or external interrupt is about to be delivered through the IDT (IDT-vectoring information if delivery exits). */
+  delivering?(s: CpuState, ev: Event): void;
+  /** Delivery of an event (exception, NMI, interrupt) through the IDT completed. */
+  delivered?(s: CpuState): void;
   /** The TSC value the guest reads (TSC offsetting and scaling). */
   tsc(s: CpuState, hostTsc: number): number;
 }

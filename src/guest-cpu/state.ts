@@ -66,6 +66,8 @@ export class CpuState {
   /** Interrupt shadow: 1 after STI, 2 after MOV SS/POP SS, for one instruction (SDM Vol. 3A 6.8.3). */
   inhibit = 0;
   nmiBlocked = false;
+  /** The NMI pin has been asserted and the NMI not yet taken (devices, VMMs and specs set it). */
+  nmiPending = false;
   /** State of the RDRAND/RDSEED generator (deterministic, so runs are reproducible). */
   rng = 0x2545f491;
   /** Set when a write hit a page holding decoded code: the running block stops after this instruction. */
@@ -111,7 +113,7 @@ export class CpuState {
     this.cr2 = 0; this.cr3 = 0; this.cr4 = 0; this.cr8 = 0; this.efer = 0; this.xcr0 = 1;
     this.dr.fill(0); this.dr[6] = 0xffff0ff0; this.dr[7] = 0x400;
     this.msrs.clear();
-    this.activity = ACTIVE; this.inhibit = 0; this.nmiBlocked = false;
+    this.activity = ACTIVE; this.inhibit = 0; this.nmiBlocked = false; this.nmiPending = false;
     this.updateMode();
   }
 

@@ -24,7 +24,10 @@ function quote(s: string): string {
   return JSON.stringify(s);
 }
 
-export function evaluate(e: ExpectSection | undefined, o: RunOutcome): Expectation[] {
+/** Label addresses of the guest code, for `expect.memory[].label`. */
+export type Labels = ReadonlyMap<string, number> | undefined;
+
+export function evaluate(e: ExpectSection | undefined, o: RunOutcome, labels?: Labels): Expectation[] {
   const out: Expectation[] = [];
   if (!e) return out;
   const push = (path: string, expected: string, actual: string, ok = expected === actual) => out.push({ path, expected, actual, ok });
@@ -38,8 +41,9 @@ export function evaluate(e: ExpectSection | undefined, o: RunOutcome): Expectati
   for (const [name, want] of Object.entries(e.regs ?? {})) push(`regs.${name}`, h(want), h(o.regs[name as keyof typeof o.regs]));
   for (const m of e.memory ?? []) {
     const want = m.bytes !== undefined ? parseHexBytes(m.bytes, "bytes") : new TextEncoder().encode(m.text ?? "");
-    const got = o.readMemory(m.gpa, want.length);
-    const path = `memory[${h(m.gpa)}]`;
+    const at = m.gpa ?? BigInt(labels?.get(m.label!) ?? 0);
+    const got = o.readMemory(at, want.length);
+    const path = m.label !== undefined ? `memory[${m.label}]` : `memory[${h(at)}]`;
     if (m.text !== undefined) push(path, quote(m.text), quote(Buffer.from(got).toString("latin1")));
     else push(path, bytesText(want), bytesText(got));
   }

@@ -15,6 +15,7 @@ import { convertIssues, fail, issue, ScenarioError, ScenarioIssue } from "./issu
 import { KeyPath, Positions } from "./positions";
 import { Scenario, scenarioSchema } from "./schema";
 import { semanticIssues } from "./validate";
+import { suggest } from "./suggest";
 
 /** Code ready to load: bytes, where, and (when assembled) the source lines for traces. */
 export interface LoadedCode {
@@ -113,6 +114,10 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
   }
   if (host && guest.bytes.length > 0 && overlaps(host, guest))
     fail(positions, ["guest", "load"], `guest code (0x${guest.load.toString(16)}…) overlaps host code (0x${host.load.toString(16)}…); move one of them`, "key");
+  (scenario.expect?.memory ?? []).forEach((m, i) => {
+    if (m.label !== undefined && !guest.labels?.has(m.label))
+      fail(positions, ["expect", "memory", i, "label"], `no label '${m.label}' in the guest code${suggest(m.label, [...(guest.labels?.keys() ?? [])])}`);
+  });
   const name = scenario.name ?? basename(file, extname(file));
   return { file, name, scenario, guest, host, positions, dir };
 }

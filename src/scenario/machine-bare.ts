@@ -11,23 +11,16 @@ import type { Cpu } from "../guest-cpu/cpu";
 import type { IoBus } from "../guest-cpu/hooks";
 import { createBareMachine } from "../vmm/bare";
 import { readRegs as execRegs, setRegs } from "../vmm/exec";
+import { VmxEngine } from "../vmx/engine";
+import type { ExitRecord } from "../vmx/engine";
+import { describeExit } from "./detail";
 import type { LoadedScenario } from "./loader";
-import type { RunOutcome, UserspaceExit } from "./outcome";
+import type { ExitInfo, RunOutcome, UserspaceExit } from "./outcome";
 import { REG_NAMES, ScenarioReg } from "./schema";
-import { VECTORS } from "./schema";
 
 /** Thrown by the debug-exit port; `cpu.onSignal` turns it into a stop. */
 class DebugExitSignal {
   constructor(readonly code: number) {}
-}
-
-/** A machine hook so VMX (once present) can be attached to the bare CPU by `host:` scenarios. */
-export type BareAttach = (cpu: Cpu, s: LoadedScenario) => { exits?: () => RunOutcome["exits"]; vmInstructionError?: () => number | undefined } | void;
-
-const attachers: BareAttach[] = [];
-/** Lets the VMX layer attach itself to bare machines (registered by run.ts when VMX is available). */
-export function onBareMachine(a: BareAttach): void {
-  attachers.push(a);
 }
 
 export function portOf(v: boolean | bigint | undefined, dflt: number): number | undefined {
@@ -64,21 +57,27 @@ export function runBare(ls: LoadedScenario): RunOutcome {
     },
   };
   cpu.s.io = bus;
+  // A hypervisor in machine code: the engine continues at HOST_RIP after each exit (no TypeScript VMM).
+  const engine = ls.host ? VmxEngine.attach(cpu, { profile: s.cpu?.profile ?? "default", stopOnExit: false }) : undefined;
   let stoppedBy: string | undefined;
+  const inner = cpu.onSignal;
   cpu.onSignal = (sig) => {
     if (sig instanceof DebugExitSignal) {
       stoppedBy = "debug-exit";
       return true;
     }
+    if (inner) return inner(sig);
     throw sig;
   };
-  const hooks = attachers.map((a) => a(cpu, ls)).filter((h) => h !== undefined);
   const r = cpu.run(Number(s.limits?.steps ?? 1_000_000n));
   const after = execRegs(cpu);
   const out = {} as Record<ScenarioReg, bigint>;
   for (const n of REG_NAMES) out[n] = BigInt(after[n]);
-  const exits = hooks.flatMap((h) => h.exits?.() ?? []);
-  const vmErr = hooks.map((h) => h.vmInstructionError?.()).find((x) => x !== undefined);
+  const exits = engine ? engine.exits.map((r) => exitInfo(r)) : [];
+  // VMfailValid leaves its error in the current VMCS (SDM 31.4); 0 means no error.
+  const errField = engine?.state.current?.read("VM_INSTRUCTION_ERROR");
+  const vmErr = errField ? Number(errField) : undefined;
+  const failure = engine?.lastFailure;
   return {
     stopReason: stoppedBy ?? r.stop,
     steps: r.steps,
@@ -88,6 +87,7 @@ export function runBare(ls: LoadedScenario): RunOutcome {
     regs: out,
     faults: cpu.faults.map((f) => ({ vector: f.vector.replace(/^#/, ""), ...(f.errorCode >= 0 ? { errorCode: f.errorCode } : {}), rip: f.rip })),
     ...(vmErr !== undefined ? { vmInstructionError: vmErr } : {}),
+    ...(failure ? { entryFailure: { check: failure.id, sdm: failure.sdm, message: failure.explain, fields: Object.fromEntries(failure.fields.map((f) => [f.name, "0x" + f.value.toString(16)])) } } : {}),
     readMemory: (gpa, length) => {
       const a = Number(gpa);
       const outb = new Uint8Array(length);
@@ -97,4 +97,25 @@ export function runBare(ls: LoadedScenario): RunOutcome {
   };
 }
 
-void VECTORS;
+/** An engine exit record as the report shows it. */
+export function exitInfo(r: ExitRecord, regs?: Partial<Record<string, bigint>>): ExitInfo {
+  const detail = describeExit({
+    reason: r.reason,
+    qualification: r.qualification,
+    intrInfo: r.intrInfo,
+    intrErrorCode: r.intrErrorCode,
+    guestPhysicalAddress: r.guestPhysicalAddress,
+    guestLinearAddress: r.guestLinearAddress,
+    regs,
+  });
+  return {
+    n: r.n,
+    reason: r.reason,
+    basicReason: r.basicReason,
+    qualification: r.qualification,
+    guestRip: Number(r.guestRip),
+    instructionLength: r.instructionLength,
+    ...(detail ? { detail } : {}),
+    ...(r.entryFailure ? { entryFailure: true } : {}),
+  };
+}

@@ -63,6 +63,7 @@ export interface RunOutcome {
 export interface ScenarioResultJson {
   scenario: string;
   file: string;
+  description?: string;
   status: "pass" | "fail" | "error";
   stopReason: string;
   steps: number;
@@ -70,7 +71,7 @@ export interface ScenarioResultJson {
   userspaceExits: Record<string, unknown>[];
   console: string;
   final: { regs: Record<string, string> };
-  faults: { vector: string; errorCode?: string; rip: string }[];
+  faults: { vector: string; errorCode?: string; rip: string; instruction?: string }[];
   vmInstructionError?: number;
   entryFailure?: EntryFailureInfo;
   expectations: Expectation[];

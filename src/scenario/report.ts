@@ -52,6 +52,7 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
     return lines.join("\n") + "\n";
   }
   lines.push(`${c.bold(r.scenario)}  ${c.dim(r.file)}`);
+  if (r.description) lines.push(c.dim(`  ${r.description.trim()}`));
   if (r.exits.length) {
     lines.push(c.cyan("VM exits"));
     const max = o.maxExits ?? 200;
@@ -66,7 +67,10 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
     }
     if (r.exits.length > max) lines.push(c.dim(`  … ${r.exits.length - max} more`));
   }
-  if (r.entryFailure) lines.push(`${c.red("VM entry failed")}: ${r.entryFailure.check}${r.entryFailure.sdm ? ` (${r.entryFailure.sdm})` : ""}: ${r.entryFailure.message}`);
+  if (r.entryFailure) {
+    lines.push(`${c.red("VM entry failed")}: ${r.entryFailure.check}${r.entryFailure.sdm ? ` (${r.entryFailure.sdm})` : ""}: ${r.entryFailure.message}`);
+    for (const [k, v] of Object.entries(r.entryFailure.fields ?? {})) lines.push(`  ${k} = ${v}`);
+  }
   if (r.vmInstructionError !== undefined) lines.push(`${c.red("VM-instruction error")} ${r.vmInstructionError}`);
   if (r.userspaceExits.length) {
     lines.push(c.cyan("userspace exits"));
@@ -76,7 +80,12 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
   }
   if (r.faults.length) {
     lines.push(c.cyan("exceptions"));
-    for (const f of r.faults) lines.push(`  #${f.vector}${f.errorCode !== undefined ? `(${f.errorCode})` : ""} at rip ${f.rip}`);
+    const fw = Math.max(...r.faults.map((f) => `#${f.vector}${f.errorCode !== undefined ? `(${f.errorCode})` : ""}`.length));
+    const iw = Math.max(0, ...r.faults.map((f) => (f.instruction ?? "").length));
+    for (const f of r.faults) {
+      const v = `#${f.vector}${f.errorCode !== undefined ? `(${f.errorCode})` : ""}`.padEnd(fw);
+      lines.push(`  ${c.yellow(v)}  ${iw ? (f.instruction ?? "").padEnd(iw) + "  " : ""}rip ${f.rip}`);
+    }
   }
   if (r.console) {
     lines.push(c.cyan("console"));

@@ -47,7 +47,7 @@ export function instructionAt(code: LoadedCode, rip: number, bits: 16 | 32 | 64)
 }
 
 export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
-  const expectations = evaluate(ls.scenario.expect, o);
+  const expectations = evaluate(ls.scenario.expect, o, ls.guest.labels);
   const bits = ls.scenario.guest.mode === "long64" ? 64 : ls.scenario.guest.mode === "protected32" ? 32 : 16;
   const exits = o.exits.map((x: ExitInfo) => {
     const instruction = x.instruction ?? instructionAt(ls.guest, x.guestRip, bits);
@@ -68,6 +68,7 @@ export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
   return {
     scenario: ls.name,
     file: ls.file,
+    ...(ls.scenario.description ? { description: ls.scenario.description } : {}),
     status: expectations.every((e) => e.ok) ? "pass" : "fail",
     stopReason: o.stopReason,
     steps: o.steps,
@@ -75,7 +76,10 @@ export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
     userspaceExits: uexits,
     console: o.console,
     final: { regs },
-    faults: o.faults.map((f) => ({ vector: f.vector, ...(f.errorCode !== undefined ? { errorCode: hex(f.errorCode) } : {}), rip: hex(f.rip) })),
+    faults: o.faults.map((f) => {
+      const instruction = instructionAt(ls.host ?? ls.guest, f.rip, ls.host ? 64 : bits);
+      return { vector: f.vector, ...(f.errorCode !== undefined ? { errorCode: hex(f.errorCode) } : {}), rip: hex(f.rip), ...(instruction ? { instruction } : {}) };
+    }),
     ...(o.vmInstructionError !== undefined ? { vmInstructionError: o.vmInstructionError } : {}),
     ...(o.entryFailure ? { entryFailure: o.entryFailure } : {}),
     expectations,

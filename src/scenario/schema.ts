@@ -163,7 +163,9 @@ const expect = z.strictObject({
   memory: z
     .array(
       z.strictObject({
-        gpa: num(),
+        /** Guest-physical address, or `label` of the guest code (`leak`, `buffer`). */
+        gpa: num().optional(),
+        label: z.string().optional(),
         bytes: z.string({ error: 'expected hex bytes like "48 65 6c"' }).optional(),
         text: z.string().optional(),
       }),

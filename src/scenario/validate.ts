@@ -66,6 +66,7 @@ export function semanticIssues(s: Scenario, pos: Positions, dir: string): Scenar
   if (e) {
     (e.memory ?? []).forEach((m, i) => {
       if ((m.bytes === undefined) === (m.text === undefined)) add(["expect", "memory", i], "give one of bytes or text", "value");
+      if ((m.gpa === undefined) === (m.label === undefined)) add(["expect", "memory", i], "give one of gpa or label", "value");
       if (m.bytes !== undefined) {
         try {
           parseHexBytes(m.bytes, "bytes");

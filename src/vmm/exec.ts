@@ -3,6 +3,8 @@ import { inputError } from "../common/errors";
 import { hex, hexPair, parseNumber, fromBigU64 } from "../common/u64";
 import type { Cpu, StopReason } from "../guest-cpu/cpu";
 import { GPR_NAMES } from "../guest-cpu/registers";
+import { VmxEngine } from "../vmx/engine";
+import { attachVmx } from "../vmx/vmx-unit";
 import { createBareMachine, ExecMode } from "./bare";
 
 /** Register order in results: the familiar one, then r8–r15, rip, rflags. */
@@ -75,6 +77,10 @@ export function readRegs(cpu: Cpu): Record<RegName, string> {
 
 export function runExec(code: Uint8Array, o: ExecOptions): ExecResult {
   const cpu = createBareMachine(code, { memory: o.memory, mode: o.mode, load: o.load });
+  // Root-mode software on a CPU with the default profile: it may run VMXON..VMLAUNCH itself;
+  // VM exits continue at HOST_RIP (a hypervisor in machine code).
+  const vmx = attachVmx(cpu, "default");
+  new VmxEngine(cpu, { state: vmx.state, stopOnExit: false });
   setRegs(cpu, o.regs);
   const r = cpu.run(o.maxSteps);
   const result: ExecResult = { stopReason: r.stop, steps: r.steps, regs: readRegs(cpu) };

@@ -149,7 +149,7 @@ export function setupGuest(mem: HostMemory, mode: GuestMode, o: { load: number; 
     for (let i = 0; i < 2048; i++) mem.write(toHost(B.pd + i * 8), 8, (BigInt(i) << 21n) | 0x83n);
     const data = flat(0x10, DATA_AR);
     return {
-      cr0: (CR0.PE | CR0.NE | CR0.ET | CR0.PG) | 0, cr3: B.pml4, cr4: CR4.PAE, efer: EFER.LME | EFER.LMA,
+      cr0: (CR0.PE | CR0.NE | CR0.ET | CR0.PG) >>> 0, cr3: B.pml4, cr4: CR4.PAE, efer: EFER.LME | EFER.LMA,
       rip: o.entry, rsp: o.rsp, rflags: 2,
       segs: { cs: flat(0x08, CODE64_AR), ss: data, ds: data, es: data, fs: data, gs: data, ldtr, tr },
       gdtr: { base: B.gdt, limit: GUEST_GDT.length * 8 - 1 }, idtr: { base: 0, limit: 0 },

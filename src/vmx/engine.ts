@@ -13,8 +13,8 @@
  */
 import type { Cpu } from "../guest-cpu/cpu";
 import { deliver, TripleFault } from "../guest-cpu/interrupts";
-import { EFER } from "../guest-cpu/registers";
-import { ACTIVE } from "../guest-cpu/state";
+import { EFER, FLAG } from "../guest-cpu/registers";
+import { ACTIVE, HLT } from "../guest-cpu/state";
 import { enterNestedPaging, leaveNestedPaging } from "../ept/attach";
 import { eptCapsFromMsr } from "../ept/eptp";
 import { createEptPhysicalMap, type EptPaging } from "../ept/nested";
@@ -25,7 +25,7 @@ import { getProfile } from "../vmcs/profiles";
 import type { Vmcs } from "../vmcs/vmcs";
 import { r32, rnat, wnum, type VmcsAccess } from "./access";
 import { capsFromProfile, type VmxCaps } from "./caps";
-import { CPU2, EXIT, INTR, ITYPE, PIN } from "./ctl";
+import { CPU, CPU2, EXIT, INTR, ITYPE, PIN } from "./ctl";
 import { CheckEnv } from "./entry/env";
 import { loadGuestState } from "./entry/load-guest";
 import { CheckPlan, DEFAULT_PLAN, EXIT_ENTRY_FAILURE_BIT, type EntryFailure } from "./entry/run-checks";
@@ -36,6 +36,7 @@ import { msrLoadProblem, readMsr, writeMsr } from "./msr";
 import { ExecControls } from "./nonroot/controls";
 import { NonRootIntercept } from "./nonroot/intercept";
 import { VmxState } from "./state";
+import { attachVmx, type VmxUnitImpl } from "./vmx-unit";
 
 /** One VM exit as reports, labs and expectations see it (DESIGN.md run result `exits`). */
 export interface ExitRecord {
@@ -98,6 +99,12 @@ export class VmxEngine {
   private readonly checked = new WeakSet<Vmcs>();
   private ept: { eptp: bigint; mbec: boolean; paging: EptPaging } | null = null;
   private vpidEnabled = false;
+  /** An MTF VM exit is pending at the next instruction boundary (27.7.2 pending MTF, or MTF after an injected event). */
+  private mtfPending = false;
+  /** s.icount at VM entry: MTF exits once an instruction retired since. */
+  private mtfMark = 0;
+  /** s.icount at which the VMX-preemption timer reaches 0, or -1 when it is not active. */
+  private timerDeadline = -1;
 
   constructor(readonly cpu: Cpu, o: EngineOptions = {}) {
     this.state = o.state ?? new VmxState(o.caps ?? getProfile("default"));
@@ -106,9 +113,22 @@ export class VmxEngine {
     this.stopOnExit = o.stopOnExit ?? true;
     this.state.onEnter = (vmcs, launch) => {
       const r = this.enter(vmcs, launch);
-      return r.kind === "failValid" ? { kind: "failValid", error: r.error } : { kind: "ok" };
+      if (r.kind === "failValid") return { kind: "failValid", error: r.error === 8 ? 8 : 7 };
+      return r.kind === "entry-failed" ? { kind: "entry-failure-exit" } : { kind: "ok" };
     };
     cpu.onSignal = (sig) => this.onSignal(sig);
+    cpu.eventCheck = () => this.boundary();
+  }
+
+  /**
+   * A processor with VMX: the VMX unit (instructions, capability MSRs) and an
+   * engine sharing its VMX state. `unit` executes VMXON…VMRESUME for machine
+   * code and for TypeScript callers alike.
+   */
+  static attach(cpu: Cpu, o: { profile?: string | VmxCapabilities; stopOnExit?: boolean } = {}): VmxEngine & { unit: VmxUnitImpl } {
+    const unit = attachVmx(cpu, o.profile ?? "default");
+    const engine = new VmxEngine(cpu, { state: unit.state, stopOnExit: o.stopOnExit });
+    return Object.assign(engine, { unit });
   }
 
   get nonRoot(): boolean {
@@ -157,6 +177,7 @@ export class VmxEngine {
     vmcs.clearChanged();
     this.lastFailure = null;
     this.enterNonRoot(vmcs);
+    this.armEvents(vmcs);
     // 27.6: event injection, in guest context (exits it causes are exits from the guest).
     const injected = this.inject(vmcs);
     if (injected) return { kind: "exit", record: injected };
@@ -196,7 +217,13 @@ export class VmxEngine {
     if (!(info & INTR.VALID)) return null;
     const s = this.cpu.s;
     const type = (info >> 8) & 7;
-    if (type === ITYPE.OTHER) return null; // pending MTF VM exit: see the interrupt unit
+    if (type === ITYPE.OTHER) {
+      // Type 7 vector 0: a pending MTF VM exit, even with "monitor trap flag" = 0 (27.6.2).
+      this.mtfPending = true;
+      return null;
+    }
+    // With MTF, an MTF VM exit is pending after the injected event is delivered (27.7.2).
+    if (this.controls.primary & CPU.MTF) this.mtfPending = true;
     const vector = info & 0xff;
     const errorCode = info & INTR.ERROR_CODE ? r32(v, "VM_ENTRY_EXCEPTION_ERROR_CODE") : -1;
     const soft = type === ITYPE.SW_INT || type === ITYPE.PRIV_SW_EXC || type === ITYPE.SW_EXC;
@@ -267,11 +294,19 @@ export class VmxEngine {
     const guestRip = BigInt.asUintN(64, BigInt(s.rip));
     // 28.3: guest state; 28.4: the VM-exit MSR-store area.
     saveGuestState(s, v, c.exitCtl);
+    if (c.exitCtl & EXIT.SAVE_PREEMPTION && this.timerDeadline >= 0) {
+      // 28.3.4: the timer value at the exit (0 when the exit is due to its expiry).
+      const left = Math.max(0, this.timerDeadline - s.icount);
+      wnum(v, "VMX_PREEMPTION_TIMER_VALUE", ex.basic === R.PREEMPTION_TIMER ? 0 : Math.ceil(left / 2 ** this.caps.preemptionShift));
+    }
+    this.mtfPending = false;
+    this.timerDeadline = -1;
     this.storeMsrArea(v);
     this.leaveNonRoot();
     // 28.5, 28.6: host state and the VM-exit MSR-load area.
     loadHostState(s, v, c.exitCtl);
-    if (ex.basic === R.EXCEPTION_NMI && (intrInfo & 0x7ff) === ((ITYPE.NMI << 8) | 2)) s.nmiBlocked = true;
+    // NMIs are blocked after a VM exit caused by an NMI, until the host's IRET (28.5.? event blocking).
+    s.nmiBlocked = ex.basic === R.EXCEPTION_NMI && (intrInfo & 0x7ff) === ((ITYPE.NMI << 8) | 2);
     this.loadMsrArea(v, "VM_EXIT_MSR_LOAD_ADDR", "VM_EXIT_MSR_LOAD_COUNT");
     // What the exit wrote is consistent guest state: VMRESUME need not re-check it.
     v.clearChanged();
@@ -323,6 +358,67 @@ export class VmxEngine {
     };
     this.exits.push(rec);
     return rec;
+  }
+
+  // ------------------------------------------------------------------ events at instruction boundaries (26.2, 26.7)
+
+  private armEvents(v: Vmcs): void {
+    const s = this.cpu.s;
+    const c = this.controls;
+    this.mtfPending = false;
+    this.mtfMark = s.icount;
+    this.timerDeadline = -1;
+    if (c.pin & PIN.PREEMPTION_TIMER) {
+      // The timer counts down by 1 each time TSC bit X changes, X = IA32_VMX_MISC[4:0] (26.5.1).
+      this.timerDeadline = s.icount + r32(v, "VMX_PREEMPTION_TIMER_VALUE") * 2 ** this.caps.preemptionShift;
+    }
+    this.setSlice();
+  }
+
+  private setSlice(): void {
+    const s = this.cpu.s;
+    const c = this.controls;
+    let slice = 64;
+    if (c.primary & CPU.MTF) slice = 1;
+    if (this.timerDeadline >= 0) slice = Math.max(1, Math.min(slice, this.timerDeadline - s.icount));
+    this.cpu.eventSlice = slice;
+  }
+
+  /**
+   * cpu.eventCheck: VM exits due to events at an instruction boundary, in
+   * priority order: pending MTF, VMX-preemption timer, NMI window, NMI
+   * ("NMI exiting"), interrupt window, external interrupt ("external-interrupt
+   * exiting"; RFLAGS.IF does not block it then, 26.3). Events that do not
+   * exit are delivered by the CPU afterwards through the guest IDT.
+   */
+  boundary(): "exit" | null {
+    if (!this.state.nonRoot) return null;
+    const s = this.cpu.s;
+    const c = this.controls;
+    let ex: VmExit | null = null;
+    const blockedByShadow = s.inhibit !== 0;
+    if (this.mtfPending || (c.primary & CPU.MTF && s.icount !== this.mtfMark)) {
+      ex = new VmExit(R.MONITOR_TRAP_FLAG);
+    } else if (this.timerDeadline >= 0 && (s.icount >= this.timerDeadline || s.activity === HLT)) {
+      // A halted guest does not retire instructions: its time runs on to the timer's expiry.
+      ex = new VmExit(R.PREEMPTION_TIMER);
+    } else if (c.primary & CPU.NMI_WINDOW && !s.nmiBlocked && !blockedByShadow) {
+      ex = new VmExit(R.NMI_WINDOW);
+    } else if (c.pin & PIN.NMI_EXITING && s.nmiPending && !s.nmiBlocked && s.inhibit !== 2) {
+      s.nmiPending = false;
+      ex = new VmExit(R.EXCEPTION_NMI, 0, 0, { intrInfo: (INTR.VALID | (ITYPE.NMI << 8) | 2) >>> 0 });
+    } else if (c.primary & CPU.INTR_WINDOW && s.rflagsRest & FLAG.IF && !blockedByShadow) {
+      ex = new VmExit(R.INTERRUPT_WINDOW);
+    } else if (c.pin & PIN.EXT_INTR && !blockedByShadow && s.intr !== null && s.intr.pending()) {
+      ex = new VmExit(R.EXTERNAL_INTERRUPT);
+    }
+    if (ex === null) {
+      this.mtfMark = s.icount;
+      this.setSlice();
+      return null;
+    }
+    this.exitNow(ex);
+    return this.stopOnExit ? "exit" : null;
   }
 
   // ------------------------------------------------------------------ MSR areas (27.4, 28.4, 28.6)

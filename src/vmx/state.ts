@@ -13,12 +13,16 @@ import type { Vmcs } from "../vmcs/vmcs";
 export const INVALID_VMCS_POINTER = 0xffff_ffff_ffff_ffffn;
 
 /**
- * What VM entry returns to VMLAUNCH/VMRESUME: nothing (or `{ kind: "ok" }`)
- * when the processor is now in non-root operation or a VM-entry failure
- * VM exit was taken (SDM 27.8); a VMfail when the control or host-state
- * checks failed (errors 7, 8) before anything was loaded.
+ * What VM entry returns to VMLAUNCH/VMRESUME (SDM Vol. 3C 27):
+ * - nothing, `{ kind: "ok" }` or `{ kind: "entry-failure-exit" }`: the
+ *   processor is in non-root operation, or guest-state/MSR loading failed and
+ *   a VM exit with bit 31 of the exit reason set was taken (SDM 27.8); RIP is
+ *   the engine's either way. The engine sets the launch state to "launched"
+ *   when a VMLAUNCH entry succeeds.
+ * - `{ kind: "failValid", error }`: the control or host-state checks failed
+ *   (errors 7, 8) before anything was loaded; the instruction falls through.
  */
-export type EntryOutcome = void | { kind: "ok" } | { kind: "failValid"; error: number };
+export type EntryOutcome = void | { kind: "ok" } | { kind: "entry-failure-exit" } | { kind: "failValid"; error: number };
 
 export type EnterHook = (vmcs: Vmcs, launch: boolean) => EntryOutcome;
 

@@ -2,26 +2,28 @@
 import type { CommandModule } from "yargs";
 import { inputError } from "../../common/errors";
 import { explainExitReason } from "../../exits/explain";
-import { explainVmInstructionError } from "../../vmx/explain-vm-error";
+import { explainVmInstructionError, seeAlsoVmError } from "../../vmx/explain-vm-error";
 
 /** Lookups in order; the first that knows the query answers. */
 const EXPLAINERS: ((q: string) => string | undefined)[] = [explainExitReason, explainVmInstructionError];
 
-export const explainCommand: CommandModule<object, { query: string }> = {
-  command: "explain <query>",
+export const explainCommand: CommandModule<object, { query: string[] }> = {
+  command: "explain <query..>",
   describe: "Explain an exit reason (CPUID, 10), a VM-instruction error (vm-error 7) or a VM-entry check id, citing the SDM",
   builder: (y) =>
     y
-      .positional("query", { type: "string", demandOption: true, describe: "exit reason name or number, vm-error N, or check id" })
+      .positional("query", { type: "string", array: true, demandOption: true, describe: "exit reason name or number, vm-error N, or check id" })
       .example("$0 explain CR_ACCESS", "the CR-access exit and its qualification")
       .example("$0 explain vm-error 7", "VM entry with invalid control fields")
       .strict(),
   handler: (a) => {
-    const q = String(a.query).trim();
+    const q = [a.query].flat().map(String).join(" ").trim();
     for (const explain of EXPLAINERS) {
       const text = explain(q);
       if (text !== undefined) {
-        process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+        // A bare number is both an exit reason and a VM-instruction error: point at the other one.
+        const also = explain === explainVmInstructionError ? "" : seeAlsoVmError(q);
+        process.stdout.write((text.endsWith("\n") ? text : text + "\n") + also);
         return;
       }
     }

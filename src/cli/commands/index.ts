@@ -6,8 +6,10 @@ import { explainCommand } from "./explain";
 import { checkCommand } from "./check";
 import { schemaCommand } from "./schema";
 import { runCommand } from "./run";
+import { fieldsCommand } from "./fields";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [execCommand, disasmCommand, explainCommand];
 commands.push(asmCommand);
 commands.push(checkCommand, schemaCommand, runCommand);
+commands.push(fieldsCommand);

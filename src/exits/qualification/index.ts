@@ -23,6 +23,7 @@ import {
   type NmiUnblockingQualification,
   type NotifyQualification,
 } from "./small";
+import { summarizeQualification } from "./summary";
 import { decodeTaskSwitch, encodeTaskSwitch, type TaskSwitchQualification } from "./task-switch";
 
 export * from "./apic-access";
@@ -36,6 +37,7 @@ export * from "./instruction-info";
 export * from "./interruption-info";
 export * from "./io";
 export * from "./small";
+export { summarizeQualification } from "./summary";
 export * from "./task-switch";
 
 const U64 = (1n << 64n) - 1n;
@@ -140,6 +142,11 @@ export class Qualification {
   get notify(): NotifyQualification {
     this.need(["notify"], "notify");
     return decodeNotify(this.raw);
+  }
+
+  /** One line in the SDM's words: "MOV CR0, RAX", "OUT byte to port 0x3f8 (DX)"… ("" when there is nothing to say). */
+  summary(): string {
+    return summarizeQualification(this);
   }
 
   /** The decoded view for this reason as a plain object (reports, `explain`, JSON). */

@@ -7,6 +7,7 @@
  */
 import { CpuFault, DB, PF, hasErrorCode } from "../../guest-cpu/exceptions";
 import type { Insn } from "../../guest-cpu/insn";
+import type { Event } from "../../guest-cpu/interrupts";
 import { CR_CLTS, CR_LMSW, CR_MOV_FROM, CR_MOV_TO, OP, type Intercept, type SensitiveOp } from "../../guest-cpu/intercept";
 import { CR0 } from "../../guest-cpu/registers";
 import type { CpuState } from "../../guest-cpu/state";
@@ -239,6 +240,14 @@ export class NonRootIntercept implements Intercept {
     // 28.2.1: #PF's qualification is the linear address (CR2 is not loaded); #DB's the DR6-style bits.
     const q = v === PF ? BigInt.asUintN(64, BigInt(f.address)) : v === DB ? BigInt(s.dr[6]! & 0x600f) : 0n;
     throw new VmExit(R.EXCEPTION_NMI, q, soft ? 1 : 0, { intrInfo: info, intrError: errorValid ? f.errorCode : 0 });
+  }
+
+  delivering(_s: CpuState, ev: Event): void {
+    this.vectoring = { info: (INTR.VALID | (ev.type << 8) | ev.vector) >>> 0, error: 0 };
+  }
+
+  delivered(_s: CpuState): void {
+    this.vectoring = null;
   }
 
   tripleFault(_s: CpuState): void {

@@ -9,7 +9,7 @@ import { RIP_BASE } from "../../guest-cpu/insn";
 
 /** Table 28-3: bits 3:0 CR number, 5:4 access type, 6 LMSW operand type, 11:8 GPR, 31:16 LMSW source data. */
 export function crAccessQual(cr: number, access: number, gpr: number, lmswMem = false, lmswData = 0): number {
-  return (cr & 0xf) | ((access & 3) << 4) | (lmswMem ? 0x40 : 0) | ((gpr < 0 ? 0 : gpr & 0xf) << 8) | ((lmswData & 0xffff) << 16);
+  return ((cr & 0xf) | ((access & 3) << 4) | (lmswMem ? 0x40 : 0) | ((gpr < 0 ? 0 : gpr & 0xf) << 8)) + (lmswData & 0xffff) * 0x1_0000;
 }
 
 /** Table 28-4: bits 2:0 DR number, 4 direction (1 = MOV from DR), 11:8 GPR. */
@@ -19,7 +19,7 @@ export function drAccessQual(dr: number, fromDr: boolean, gpr: number): number {
 
 /** Table 28-5: bits 2:0 size − 1, 3 direction (1 = IN), 4 string, 5 REP, 6 immediate port operand, 31:16 port. */
 export function ioQual(port: number, size: number, isIn: boolean, isString: boolean, isRep: boolean, immediate: boolean): number {
-  return ((size - 1) & 7) | (isIn ? 8 : 0) | (isString ? 0x10 : 0) | (isRep ? 0x20 : 0) | (immediate ? 0x40 : 0) | ((port & 0xffff) << 16);
+  return (((size - 1) & 7) | (isIn ? 8 : 0) | (isString ? 0x10 : 0) | (isRep ? 0x20 : 0) | (immediate ? 0x40 : 0)) + (port & 0xffff) * 0x1_0000;
 }
 
 const ADDR_SIZE = { 2: 0, 4: 1, 8: 2 } as const;
@@ -57,8 +57,8 @@ export function vmxInstrInfo(insn: Insn, reg1Index: number, reg2Index: number): 
     info |= memInfo(mem.m, 3 /* DS */);
     disp = displacement(mem.m);
   } else {
+    // Register form: bit 10 set; scaling, address size and segment are undefined (reported 0).
     info |= 1 << 10;
-    info |= ADDR_SIZE[insn.addrSize] << 7;
   }
   const r1 = insn.ops[reg1Index];
   if (r1 && r1.kind === "reg") info |= (r1.reg & 0xf) << 3;

@@ -1,0 +1,15 @@
+/**
+ * The exit-handler test harness (published as `vmxlab/testing`): a fake vCPU
+ * and jest matchers. Importing this module registers the matchers when jest's
+ * global `expect` exists.
+ */
+import { installMatchers } from "./matchers";
+
+export { fakeVcpu, FakeVcpu } from "./fake-vcpu";
+export type { FakeEvent, FakeExit, FakeVcpuOptions, FakeVcpuRecord } from "./fake-vcpu";
+export { installMatchers, vmxlabMatchers } from "./matchers";
+export { Dispatcher, policyHandler, type Handler, type HandlerPolicy } from "../exits/dispatcher";
+export { DEFAULT_HANDLERS, completeIoIn, completeMmioRead, HYPERCALLS } from "../exits/handlers";
+export type { Vcpu, HandlerOutcome, UserspaceExit, VmServices } from "../exits/vcpu";
+
+if (typeof (globalThis as { expect?: { extend?: unknown } }).expect?.extend === "function") installMatchers();
