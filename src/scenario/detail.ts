@@ -1,12 +1,13 @@
 /**
- * One short phrase per VM exit for the report — the exit qualification and
- * exit-information fields decoded (src/exits/qualification), e.g.
- * "CR3 write from rax", "out port 0x3f8, 1 byte", "write at gpa 0x200000, page r-x".
+ * One short phrase per VM exit for the report: the exits helper's
+ * qualification summary (src/exits/qualification/summary.ts) plus what only
+ * the run knows — the register value of a CR write, the guest-physical
+ * address of an EPT exit, the vector of an exception or interrupt.
  */
 import { hex } from "../common/u64";
 import { VECTOR_NAMES } from "../guest-cpu/exceptions";
 import { isExitReason } from "../exits/reasons";
-import { Qualification } from "../exits/qualification";
+import { Qualification, summarizeQualification } from "../exits/qualification";
 import { decodeInterruptionInfo } from "../exits/qualification/interruption-info";
 
 export interface ExitFacts {
@@ -20,40 +21,16 @@ export interface ExitFacts {
   regs?: Partial<Record<string, bigint>>;
 }
 
-function perms(r: boolean, w: boolean, x: boolean): string {
-  return `${r ? "r" : "-"}${w ? "w" : "-"}${x ? "x" : "-"}`;
-}
-
 export function describeExit(f: ExitFacts): string | undefined {
   if (!isExitReason(f.reason)) return undefined;
   const vec = f.intrInfo !== undefined ? decodeInterruptionInfo(f.intrInfo) : undefined;
   const q = new Qualification(f.reason, f.qualification, vec?.valid ? vec.vector : undefined);
+  let text: string;
   try {
-    switch (q.kind) {
-      case "cr-access": {
-        const c = q.cr;
-        const val = f.regs?.[c.gpr];
-        const v = val !== undefined ? `, ${c.gpr}=${hex(val)}` : "";
-        if (c.access === "mov-to-cr") return `CR${c.cr} write${v || ` from ${c.gpr}`}`;
-        if (c.access === "mov-from-cr") return `CR${c.cr} read into ${c.gpr}`;
-        if (c.access === "clts") return "CLTS";
-        return `LMSW ${hex(c.lmswSource)}`;
-      }
-      case "io":
-      case "io-smi": {
-        const io = q.io;
-        return `${io.direction} port ${hex(io.port)}, ${io.size} byte${io.size === 1 ? "" : "s"}${io.string ? ", string" : ""}${io.rep ? ", rep" : ""}`;
-      }
-      case "ept-violation": {
-        const e = q.ept;
-        const access = e.write ? "write" : e.fetch ? "fetch" : "read";
-        const gpa = f.guestPhysicalAddress !== undefined ? ` at gpa ${hex(f.guestPhysicalAddress)}` : "";
-        return `${access}${gpa}, page ${perms(e.readable, e.writable, e.executable)}`;
-      }
-      case "entry-failure":
-        return q.entryFailure.meaning;
-      default:
-        break;
+    text = summarizeQualification(q);
+    if (q.kind === "cr-access" && q.cr.access === "mov-to-cr" && f.regs?.[q.cr.gpr] !== undefined) {
+      // The issue's wording: "CR3 write, rax=0x2000" — the value only the machine knows.
+      text = `CR${q.cr.cr} write, ${q.cr.gpr}=${hex(f.regs[q.cr.gpr]!)}`;
     }
   } catch {
     return undefined;
@@ -61,10 +38,9 @@ export function describeExit(f: ExitFacts): string | undefined {
   if (f.reason === "EXCEPTION_NMI" && vec?.valid) {
     const name = VECTOR_NAMES[vec.vector] ?? String(vec.vector);
     const ec = vec.errorCodeValid && f.intrErrorCode !== undefined ? `(${hex(f.intrErrorCode)})` : "";
-    const cr2 = vec.vector === 14 ? `, address ${hex(f.qualification)}` : "";
-    return `#${name}${ec}${cr2}`;
+    text = vec.vector === 14 ? `#PF${ec} at linear address ${hex(f.qualification)}` : vec.vector === 1 ? text : `#${name}${ec}`;
   }
-  if (f.reason === "EPT_MISCONFIG" && f.guestPhysicalAddress !== undefined) return `gpa ${hex(f.guestPhysicalAddress)}`;
-  if (f.reason === "EXTERNAL_INTERRUPT" && vec?.valid) return `vector ${hex(vec.vector)}`;
-  return undefined;
+  if ((f.reason === "EPT_VIOLATION" || f.reason === "EPT_MISCONFIG") && f.guestPhysicalAddress !== undefined) text = `gpa ${hex(f.guestPhysicalAddress)}${text ? `, ${text}` : ""}`;
+  if (f.reason === "EXTERNAL_INTERRUPT" && vec?.valid) text = `vector ${hex(vec.vector)}`;
+  return text || undefined;
 }

@@ -44,7 +44,7 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
   const c: ChalkInstance = new Chalk({ level: o.color > 0 ? 1 : 0 });
   const lines: string[] = [];
   const verdict = r.status === "pass" ? c.green.bold("PASS") : r.status === "fail" ? c.red.bold("FAIL") : c.red.bold("ERROR");
-  const summary = `${verdict} ${c.bold(r.scenario)}  ${r.exits.length} exit${r.exits.length === 1 ? "" : "s"}, ${r.steps} instruction${r.steps === 1 ? "" : "s"}, stop: ${r.stopReason}` + (r.expectations.length ? `, ${r.expectations.filter((e) => e.ok).length}/${r.expectations.length} expectations` : "");
+  const summary = `${verdict} ${c.bold(r.scenario)}  ${r.exits.length} exit${r.exits.length === 1 ? "" : "s"}, ${r.steps} instruction${r.steps === 1 ? "" : "s"}, stop: ${r.stopReason}${r.exitStatus !== undefined ? ` (status ${r.exitStatus})` : ""}` + (r.expectations.length ? `, ${r.expectations.filter((e) => e.ok).length}/${r.expectations.length} expectations` : "");
   if (o.quiet) {
     lines.push(summary);
     for (const e of r.expectations.filter((x) => !x.ok)) lines.push(`  ${c.red("✗")} ${e.path}: expected ${e.expected}, got ${e.actual}`);
@@ -93,6 +93,7 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
     for (const l of text.split("\n")) lines.push(`  | ${l}`);
   }
   if (r.error) lines.push(c.red(`error: ${r.error}`));
+  if (r.stopDetail && r.stopReason !== "hlt") lines.push(`${c.cyan("stopped")}: ${r.stopDetail}`);
   if (r.expectations.length) {
     lines.push(c.cyan("expectations"));
     for (const e of r.expectations) {
