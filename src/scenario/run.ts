@@ -51,7 +51,8 @@ export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
   const expectations = evaluate(ls.scenario.expect, o, ls.guest.labels);
   const bits = ls.scenario.guest.mode === "long64" ? 64 : ls.scenario.guest.mode === "protected32" ? 32 : 16;
   const exits = o.exits.map((x: ExitInfo) => {
-    const instruction = x.instruction ?? instructionAt(ls.guest, x.guestRip, bits);
+    // A failed VM entry executed nothing: no instruction to show.
+    const instruction = x.entryFailure ? undefined : x.instruction ?? instructionAt(ls.guest, x.guestRip, bits);
     return {
       n: x.n,
       reason: x.reason,
