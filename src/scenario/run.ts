@@ -42,7 +42,7 @@ export function instructionAt(code: LoadedCode, rip: number, bits: 16 | 32 | 64)
 /** Userspace-exit data for JSON: numbers as hex strings (sizes and counts stay numbers), bigints never raw. */
 function jsonValue(key: string, v: unknown): unknown {
   if (typeof v === "bigint") return hex(v);
-  if (typeof v === "number") return key === "size" || key === "count" || key === "nr" || key === "code" ? v : hex(v);
+  if (typeof v === "number") return key === "size" || key === "count" || key === "nr" || key === "code" || key === "vmInstructionError" ? v : hex(v);
   if (Array.isArray(v)) return v.map((x) => jsonValue(key, x));
   return v;
 }
