@@ -112,6 +112,18 @@ describe("reverse stepping", () => {
     expect(a.t.s).toEqual(b.t.s);
   });
 
+  it("a named snapshot can be restored after going back past it", () => {
+    const a = session(50);
+    a.s.execute("step 10");
+    a.s.execute("snapshot ten");
+    a.s.execute("step 4");
+    a.s.execute("back 9");
+    expect(a.s.execute("restore ten").lines).toEqual(["restored 'ten' (step 10, rip 0x10014)"]);
+    const b = session(50);
+    b.s.execute("step 10");
+    expect(a.t.s).toEqual(b.t.s);
+  });
+
   it("back at the start says so", () => {
     const { s } = session();
     expect(s.execute("back").lines).toEqual(["already at the start"]);

@@ -8,7 +8,16 @@ import type { CpuState } from "./state";
 
 /** VMX instructions in root operation (src/vmx implements; absent → #UD as on a CPU without VMX). */
 export interface VmxUnit {
-  /** Executes VMXON..VMFUNC/INVEPT/INVVPID (`op` is an OP.* value of intercept.ts) after the non-root intercept declined. */
+  /**
+   * Executes VMXON..VMFUNC/INVEPT/INVVPID/VMCALL/GETSEC (`op` is an OP.* value
+   * of intercept.ts) after the non-root intercept declined. Called with
+   * s.rip already at the next instruction: an instruction that completes
+   * (VMsucceed/VMfail) leaves it there, VM entry loads the guest's RIP. A
+   * thrown CpuFault (#UD, #GP, #PF on a memory operand) is a fault of the
+   * instruction: the run loop puts RIP back on it. Operands: insn.ops
+   * (memory operands' addresses via the emitter are not available here;
+   * compute from insn.ops[i].m and the registers).
+   */
   execute(s: CpuState, insn: Insn, op: number): void;
 }
 

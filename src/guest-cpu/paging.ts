@@ -5,10 +5,11 @@
  * addresses pass through `physical`, which is the identity in root operation
  * and the EPT/NPT translation in non-root operation (set by src/vmx).
  */
-import { FORMAT_4LEVEL, FORMAT_5LEVEL, P_R, P_U, P_W, P_XS, P_XU, PagingFormat, WalkContext } from "../ept/format";
+import { FORMAT_4LEVEL, FORMAT_5LEVEL, frame4k, P_R, P_U, P_W, P_XS, P_XU, PagingFormat, WalkContext } from "../ept/format";
 import { setDirty, TableToHost, W_NOT_PRESENT, W_RESERVED, walk, WalkOptions, WalkResult, WalkTrace } from "../ept/walker";
 import { CpuFault, PF, PFEC } from "./exceptions";
 import { A_IMPLICIT, A_R, A_USER, A_W, A_X, TransOut, Translator } from "./mmu";
+import { FORMAT_32BIT, FORMAT_PAE } from "./paging-formats";
 import { CR0, CR4, EFER, FLAG } from "./registers";
 import type { CpuState } from "./state";
 import { T_R, T_W, T_X } from "./tlb";
@@ -23,17 +24,10 @@ export type PhysicalMap = (s: CpuState, gpa: number, acc: number, lin: number, i
 
 export const identityPhysical: PhysicalMap = (_s, gpa) => gpa;
 
-/** Paging formats other than 4/5-level register here (32-bit, PAE: see ept/format.ts). */
-export const extraFormats: { pae?: PagingFormat; bits32?: PagingFormat } = {};
-
+/** The paging mode CR0/CR4/EFER select (SDM Vol. 3A 4.1.1 Table 4-1); PAE walks start below a PDPTE register. */
 export function pagingFormat(s: CpuState): PagingFormat {
   if (s.efer & EFER.LMA) return s.cr4 & CR4.LA57 ? FORMAT_5LEVEL : FORMAT_4LEVEL;
-  if (s.cr4 & CR4.PAE) {
-    if (!extraFormats.pae) throw new Error("PAE paging is not available");
-    return extraFormats.pae;
-  }
-  if (!extraFormats.bits32) throw new Error("32-bit paging is not available");
-  return extraFormats.bits32;
+  return s.cr4 & CR4.PAE ? FORMAT_PAE : FORMAT_32BIT;
 }
 
 export class X86Paging implements Translator {
@@ -66,7 +60,20 @@ export class X86Paging implements Translator {
     ctx.nxe = (s.efer & EFER.NXE) !== 0;
     ctx.pse = (s.cr4 & CR4.PSE) !== 0;
     ctx.maxPhys = this.maxPhys;
-    const root = s.cr3 - (s.cr3 % 4096);
+    let root: number;
+    if (fmt === FORMAT_PAE) {
+      // The PDPTE register for address bits 31:30 (loaded at MOV CR3; SDM Vol. 3A 4.4.1).
+      const i = ((lin >>> 30) & 3) * 2;
+      const plo = s.pdpte[i]!;
+      if (!(plo & 1)) throw this.pageFault(s, lin, acc, false, false);
+      root = frame4k(plo, s.pdpte[i + 1]!);
+      lin = lin >>> 0;
+    } else if (fmt === FORMAT_32BIT) {
+      root = (s.cr3 >>> 0) & ~0xfff;
+      lin = lin >>> 0;
+    } else {
+      root = s.cr3 - (s.cr3 % 4096);
+    }
     this.ws = s;
     this.wLin = lin;
     this.wOpts.trace = this.trace;

@@ -45,6 +45,8 @@ export class CpuState {
   efer = 0;
   xcr0 = 1;
   readonly dr = new Float64Array(8);
+  /** PAE paging: the four PDPTE registers as lo/hi halves (loaded at MOV CR3, SDM Vol. 3A 4.4.1). */
+  readonly pdpte = new Int32Array(8);
   /** MSRs without behaviour of their own (STAR, LSTAR, PAT, SYSENTER_*, ...): index → value. */
   readonly msrs = new Map<number, bigint>();
 

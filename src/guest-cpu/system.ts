@@ -10,6 +10,7 @@ import type { Insn } from "./insn";
 import { CR_MOV_FROM, CR_MOV_TO, OP } from "./intercept";
 import { A_W } from "./mmu";
 import { CR0, CR4, CS, EFER, RSP } from "./registers";
+import { loadPdptes } from "./paging-formats";
 import { HLT, type CpuState } from "./state";
 import { addSp, peek, pop16, pop32, pop64 } from "./stack";
 
@@ -136,6 +137,27 @@ export function writeCr(s: CpuState, cr: number, v: number): void {
   }
 }
 
+/** PAE paging is (or would be) active: CR0.PG, CR4.PAE, EFER.LME = 0 (SDM Vol. 3A 4.1.1). */
+function paePaging(cr0: number, cr4: number, efer: number): boolean {
+  return (cr0 & CR0.PG) !== 0 && (cr4 & CR4.PAE) !== 0 && !(efer & EFER.LME);
+}
+
+/**
+ * Loads the PDPTE registers for a control-register write that enters PAE paging
+ * or changes CR3 under it (SDM Vol. 3A 4.4.1); #GP(0) before anything changes
+ * when a PDPTE has reserved bits set.
+ */
+function reloadPdptes(s: CpuState, cr0: number, cr3: number, cr4: number): void {
+  if (!paePaging(cr0, cr4, s.efer)) return;
+  const old = s.cr3;
+  s.cr3 = cr3;
+  try {
+    loadPdptes(s);
+  } finally {
+    s.cr3 = old;
+  }
+}
+
 function writeCr0(s: CpuState, v: number): void {
   if (v < 0 || v > 0xffff_ffff) throw new CpuFault(GP, 0);
   void CR0_RESERVED_HI;
@@ -148,6 +170,7 @@ function writeCr0(s: CpuState, v: number): void {
     if (!(s.cr4 & CR4.PAE)) throw new CpuFault(GP, 0);
   }
   if (!(n & CR0.PG) && old & CR0.PG && s.bits === 64) throw new CpuFault(GP, 0);
+  if ((n ^ old) & (CR0.PG | CR0.CD | CR0.NW)) reloadPdptes(s, n, s.cr3, s.cr4);
   s.cr0 = (n | CR0.ET) & ~(0x1ffaffc0 & ~0); // bits 28:19, 17, 15:6 are reserved (read as 0)
   if ((n & CR0.PG) !== 0 && s.efer & EFER.LME) s.efer |= EFER.LMA;
   else if (!(n & CR0.PG)) s.efer &= ~EFER.LMA;
@@ -156,6 +179,7 @@ function writeCr0(s: CpuState, v: number): void {
 }
 
 function writeCr3(s: CpuState, v: number): void {
+  reloadPdptes(s, s.cr0, v, s.cr4);
   s.cr3 = v;
   if (s.cr4 & CR4.PCIDE) {
     s.cr3 = v % 2 ** 63; // bit 63: do not flush
@@ -171,6 +195,7 @@ function writeCr4(s: CpuState, v: number): void {
   if (v < 0 || v > 0xffff_ffff || (v & ~CR4_KNOWN) !== 0) throw new CpuFault(GP, 0);
   if (s.efer & EFER.LMA && !(v & CR4.PAE)) throw new CpuFault(GP, 0);
   const old = s.cr4;
+  if ((old ^ v) & (CR4.PAE | CR4.PGE | CR4.PSE | CR4.SMEP | CR4.SMAP)) reloadPdptes(s, s.cr0, s.cr3, v);
   s.cr4 = v;
   if ((old ^ v) & (CR4.PGE | CR4.PAE | CR4.PSE | CR4.PCIDE | CR4.SMEP | CR4.SMAP | CR4.LA57)) s.tlb.flushAll();
 }

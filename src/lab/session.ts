@@ -39,7 +39,8 @@ function hex(v: bigint): string {
 export class LabSession {
   readonly timeline = new Timeline();
   private readonly breakpoints: Breakpoint[] = [];
-  private readonly snapshots = new Map<string, { snapshot: unknown; step: number }>();
+  /** Named snapshots: the step, and the checkpoint to replay from (kept even when the timeline forgets it). */
+  private readonly snapshots = new Map<string, { step: number; base: { snapshot: unknown; step: number } }>();
   /** Instructions executed so far in this timeline. */
   step = 0;
 
@@ -112,17 +113,20 @@ export class LabSession {
         return this.back(args[0] === undefined ? 1 : Number(parseNumber(args[0], "count")));
       case "snapshot": {
         const n = args[0] ?? `s${this.snapshots.size + 1}`;
-        this.snapshots.set(n, { snapshot: t.save(), step: this.step });
+        this.timeline.checkpoint(this.step, t.save());
+        const base = this.timeline.base(this.step);
+        this.snapshots.set(n, { step: this.step, base: { snapshot: base.snapshot, step: base.step } });
         return { lines: [`snapshot '${n}' taken at step ${this.step}`], events: [] };
       }
       case "restore": {
         const n = args[0] ?? [...this.snapshots.keys()].pop();
         const s = n === undefined ? undefined : this.snapshots.get(n);
         if (!s) return { lines: [`no snapshot${n ? ` '${n}'` : ""}${n ? didYouMean(n, this.snapshots.keys()) : ""}`], events: [] };
-        this.timeline.rewind(s.step);
-        t.restore(s.snapshot);
+        this.timeline.rewind(Math.min(s.step, this.step));
+        this.timeline.checkpoint(s.base.step, s.base.snapshot);
+        this.goTo(s.base.snapshot, s.step - s.base.step);
         this.step = s.step;
-        this.timeline.checkpoint(s.step, s.snapshot);
+        if (this.timeline.current!.step !== s.step) this.timeline.push(this.view(), s.step, `restore '${n}'`);
         return { lines: [`restored '${n}' (step ${this.step}, rip ${hex(t.regs()["rip"]!)})`], events: [] };
       }
       case "help":
@@ -202,12 +206,17 @@ export class LabSession {
     if (this.step === 0) return { lines: ["already at the start"], events: [] };
     const to = Math.max(0, this.step - n);
     const { snapshot, replay } = this.timeline.rewind(to);
-    this.target.restore(snapshot);
-    for (let i = 0; i < replay; i++) this.target.step();
+    this.goTo(snapshot, replay);
     const undone = this.step - to;
     this.step = to;
     if (this.timeline.current!.step !== to) this.timeline.push(this.view(), to, `back to step ${to}`);
     return { lines: [`back ${undone} step(s): rip ${hex(this.target.regs()["rip"]!)}  (step ${to})`], events: [] };
+  }
+
+  /** Restores a checkpoint and re-executes `replay` steps (the machine is deterministic). */
+  private goTo(snapshot: unknown, replay: number): void {
+    this.target.restore(snapshot);
+    for (let i = 0; i < replay; i++) this.target.step();
   }
 
   private vmcsLines(which: string | undefined): string[] {

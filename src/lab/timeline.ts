@@ -69,18 +69,26 @@ export class Timeline {
     return p;
   }
 
+  /** Keeps an exact machine snapshot taken at `step` (null: the machine could not take one there). */
   checkpoint(step: number, snapshot: unknown): void {
-    const last = this.checkpoints[this.checkpoints.length - 1];
-    if (last && last.step === step) return;
-    this.checkpoints.push({ step, snapshot });
+    if (snapshot === null || snapshot === undefined) return;
+    const i = this.checkpoints.findIndex((c) => c.step >= step);
+    if (i < 0) this.checkpoints.push({ step, snapshot });
+    else if (this.checkpoints[i]!.step !== step) this.checkpoints.splice(i, 0, { step, snapshot });
   }
 
-  /** Forgets everything after step `step`; returns the checkpoint to restore and how many steps to replay from it. */
+  /** The newest checkpoint at or before `step`, and how many steps to replay from it. */
+  base(step: number): { snapshot: unknown; step: number; replay: number } {
+    let cp = this.checkpoints[0]!;
+    for (const c of this.checkpoints) if (c.step <= step) cp = c;
+    return { snapshot: cp.snapshot, step: cp.step, replay: step - cp.step };
+  }
+
+  /** Forgets what happened after step `step`; returns the checkpoint to restore and how many steps to replay from it. */
   rewind(step: number): { snapshot: unknown; replay: number } {
     while (this.points.length > 1 && this.current!.step > step) this.points.pop();
     while (this.checkpoints.length > 1 && this.checkpoints[this.checkpoints.length - 1]!.step > step) this.checkpoints.pop();
-    const cp = this.checkpoints[this.checkpoints.length - 1]!;
-    return { snapshot: cp.snapshot, replay: step - cp.step };
+    return this.base(step);
   }
 }
 

@@ -4,7 +4,94 @@
  * queries VMXON, VMWRITE and VM entry ask of them.
  */
 import { CONTROL_WORDS, type ControlNames, type ControlWord, controlMask } from "./controls";
-import { encodingIndex, type FieldAccess } from "./fields";
+import { encodingIndex, type FieldAccess, type FieldName, FIELDS } from "./fields";
+
+type Req = readonly [ControlWord, string];
+const sec = (n: string): Req => ["secondary", n];
+const ter = (n: string): Req => ["tertiary", n];
+const ent = (n: string): Req => ["entry", n];
+const ext = (n: string): Req => ["exit", n];
+
+/**
+ * Fields that exist only on processors supporting a feature: the field is a
+ * supported component when any listed control may be 1 (SDM Vol. 3C 25.11.2:
+ * VMREAD/VMWRITE of a field the processor does not support fail with error
+ * 12; Appendix B notes which feature brings each field). `[]`: never
+ * supported by vmxlab's processors. Fields not listed exist on every
+ * processor with VMX (within IA32_VMX_VMCS_ENUM's highest index).
+ */
+export const FIELD_REQUIRES: Partial<Record<FieldName, readonly Req[]>> = {
+  VIRTUAL_PROCESSOR_ID: [sec("enable-vpid")],
+  POSTED_INTR_NV: [["pin", "process-posted-interrupts"]],
+  POSTED_INTR_DESC_ADDR: [["pin", "process-posted-interrupts"]],
+  EPTP_INDEX: [sec("ept-violation-ve")],
+  VE_INFORMATION_ADDRESS: [sec("ept-violation-ve")],
+  HLAT_PREFIX_SIZE: [ter("enable-hlat")],
+  HLAT_POINTER: [ter("enable-hlat")],
+  LAST_PID_POINTER_INDEX: [ter("ipi-virtualization")],
+  PID_POINTER_TABLE: [ter("ipi-virtualization")],
+  GUEST_INTR_STATUS: [sec("virtual-interrupt-delivery")],
+  EOI_EXIT_BITMAP0: [sec("virtual-interrupt-delivery")],
+  EOI_EXIT_BITMAP1: [sec("virtual-interrupt-delivery")],
+  EOI_EXIT_BITMAP2: [sec("virtual-interrupt-delivery")],
+  EOI_EXIT_BITMAP3: [sec("virtual-interrupt-delivery")],
+  GUEST_PML_INDEX: [sec("enable-pml")],
+  PML_ADDRESS: [sec("enable-pml")],
+  GUEST_UINV: [ent("load-uinv"), ext("clear-uinv")],
+  EXECUTIVE_VMCS_POINTER: [], // dual-monitor treatment of SMIs and SMM (not modelled)
+  VIRTUAL_APIC_PAGE_ADDR: [["primary", "use-tpr-shadow"]],
+  TPR_THRESHOLD: [["primary", "use-tpr-shadow"]],
+  APIC_ACCESS_ADDR: [sec("virtualize-apic-accesses")],
+  VM_FUNCTION_CONTROL: [sec("enable-vm-functions")],
+  EPTP_LIST_ADDRESS: [sec("enable-vm-functions")],
+  EPT_POINTER: [sec("enable-ept")],
+  GUEST_PHYSICAL_ADDRESS: [sec("enable-ept")],
+  GUEST_PDPTR0: [sec("enable-ept")],
+  GUEST_PDPTR1: [sec("enable-ept")],
+  GUEST_PDPTR2: [sec("enable-ept")],
+  GUEST_PDPTR3: [sec("enable-ept")],
+  VMREAD_BITMAP: [sec("vmcs-shadowing")],
+  VMWRITE_BITMAP: [sec("vmcs-shadowing")],
+  XSS_EXIT_BITMAP: [sec("enable-xsaves-xrstors")],
+  ENCLS_EXITING_BITMAP: [sec("enable-encls-exiting")],
+  SPPT_POINTER: [sec("sub-page-write-permissions")],
+  TSC_MULTIPLIER: [sec("use-tsc-scaling")],
+  SECONDARY_VM_EXEC_CONTROL: [["primary", "activate-secondary-controls"]],
+  TERTIARY_VM_EXEC_CONTROL: [["primary", "activate-tertiary-controls"]],
+  ENCLV_EXITING_BITMAP: [sec("enable-enclv-exiting")],
+  LOW_PASID_DIRECTORY_ADDR: [sec("pasid-translation")],
+  HIGH_PASID_DIRECTORY_ADDR: [sec("pasid-translation")],
+  SHARED_EPT_POINTER: [], // TDX only
+  PCONFIG_EXITING_BITMAP: [sec("enable-pconfig")],
+  SECONDARY_VM_EXIT_CONTROLS: [ext("activate-secondary-controls")],
+  IA32_SPEC_CTRL_MASK: [ter("virtualize-ia32-spec-ctrl")],
+  IA32_SPEC_CTRL_SHADOW: [ter("virtualize-ia32-spec-ctrl")],
+  INJECTED_EVENT_DATA: [ent("load-ia32-fred")],
+  ORIGINAL_EVENT_DATA: [ent("load-ia32-fred")],
+  PLE_GAP: [sec("pause-loop-exiting")],
+  PLE_WINDOW: [sec("pause-loop-exiting")],
+  NOTIFY_WINDOW: [sec("instruction-timeout")],
+  VMX_PREEMPTION_TIMER_VALUE: [["pin", "activate-vmx-preemption-timer"]],
+  // GUEST/HOST_IA32_PAT and _EFER exist only with the PAT/EFER load/save controls (Appendix B), but
+  // vmxlab keeps them on every profile: the VMM's default set-up writes them unconditionally.
+  GUEST_IA32_PERF_GLOBAL_CTRL: [ent("load-ia32-perf-global-ctrl"), ext("save-ia32-perf-global-ctrl")],
+  HOST_IA32_PERF_GLOBAL_CTRL: [ext("load-ia32-perf-global-ctrl")],
+  GUEST_BNDCFGS: [ent("load-ia32-bndcfgs"), ext("clear-ia32-bndcfgs")],
+  GUEST_IA32_RTIT_CTL: [ent("load-ia32-rtit-ctl"), ext("clear-ia32-rtit-ctl")],
+  GUEST_IA32_LBR_CTL: [ent("load-guest-ia32-lbr-ctl"), ext("clear-ia32-lbr-ctl")],
+  GUEST_IA32_PKRS: [ent("load-pkrs")],
+  HOST_IA32_PKRS: [ext("load-pkrs")],
+  GUEST_S_CET: [ent("load-cet-state")],
+  GUEST_SSP: [ent("load-cet-state")],
+  GUEST_INTR_SSP_TABLE: [ent("load-cet-state")],
+  HOST_S_CET: [ext("load-cet-state")],
+  HOST_SSP: [ext("load-cet-state")],
+  HOST_INTR_SSP_TABLE: [ext("load-cet-state")],
+};
+for (const f of FIELDS) {
+  if (f.name.startsWith("GUEST_IA32_FRED_")) FIELD_REQUIRES[f.name] = [ent("load-ia32-fred")];
+  if (f.name.startsWith("HOST_IA32_FRED_")) FIELD_REQUIRES[f.name] = [["secondary-exit", "load-ia32-fred"]];
+}
 
 /** IA32_VMX_* and related MSR indices (SDM Vol. 4 Table 2-2). */
 export const MSR = {
@@ -100,6 +187,8 @@ export class VmxCapabilities {
   readonly spec: ProfileSpec;
   private readonly msrs = new Map<number, bigint>();
   private readonly caps = new Map<ControlWord, ControlCap>();
+  /** Per slot: is the field a supported component (VMREAD/VMWRITE)? */
+  private readonly fieldSupported: Uint8Array;
 
   constructor(spec: ProfileSpec) {
     this.spec = spec;
@@ -119,6 +208,11 @@ export class VmxCapabilities {
         if (spec.trueControls && info.trueMsr !== undefined) this.msrs.set(info.trueMsr, (may1 << 32n) | trueMust1);
       }
     }
+    this.fieldSupported = new Uint8Array(FIELDS.map((f) => {
+      if (f.index > spec.maxFieldIndex) return 0;
+      const req = FIELD_REQUIRES[f.name];
+      return !req || req.some(([w, n]) => this.allows(w, n)) ? 1 : 0;
+    }));
     if (!spec.vmx) {
       this.msrs.clear();
       return;
@@ -211,9 +305,13 @@ export class VmxCapabilities {
     return this.allows("secondary", "vmcs-shadowing");
   }
 
-  /** Does VMREAD/VMWRITE know this component? (index within IA32_VMX_VMCS_ENUM, SDM Vol. 3D A.9) */
+  /**
+   * Does VMREAD/VMWRITE know this component? Its index is within
+   * IA32_VMX_VMCS_ENUM (SDM Vol. 3D A.9) and the profile has the feature that
+   * brings it (FIELD_REQUIRES).
+   */
   supportsField(a: FieldAccess): boolean {
-    return encodingIndex(a.encoding) <= this.spec.maxFieldIndex;
+    return encodingIndex(a.encoding) <= this.spec.maxFieldIndex && this.fieldSupported[a.field.slot] === 1;
   }
 
   /** IA32_VMX_EPT_VPID_CAP (0 when absent). */

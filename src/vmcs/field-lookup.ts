@@ -6,6 +6,8 @@
  */
 import { inputError } from "../common/errors";
 import { didYouMean } from "../common/suggest";
+import { FIELD_REQUIRES } from "./capabilities";
+import { getProfile, PROFILE_NAMES } from "./profiles";
 import {
   accessByEncodingValue, accessByFieldName, ENCODING_RESERVED, type FieldAccess, FIELDS, type FieldGroup,
   GROUP_LABEL, type VmcsField,
@@ -112,6 +114,13 @@ export function fieldDetail(a: FieldAccess): string {
     `  group:     ${GROUP_LABEL[f.group]}${f.readOnly ? " — VMWRITE needs IA32_VMX_MISC bit 29, else error 13" : ""}`,
     `  sdm:       ${f.sdm}`,
   ];
+  const req = FIELD_REQUIRES[f.name];
+  if (req) {
+    const text = req.length === 0 ? "a feature no vmxlab profile has" : req.map(([w, n]) => `${w} control ${n}`).join(" or ");
+    lines.push(`  requires:  ${text} (otherwise VMREAD/VMWRITE fail with error 12)`);
+  }
+  const profiles = PROFILE_NAMES.filter((p) => getProfile(p).vmx && getProfile(p).supportsField(a));
+  lines.push(`  profiles:  ${profiles.length ? profiles.join(", ") : "none"}`);
   if (!f.linux) lines.push("  name:      not in Linux asm/vmx.h; vmxlab's name in the same style");
   if (f.width === 64 && !a.high) lines.push(`  high half: ${f.name}_HIGH (${hex4(f.encoding | 1)})`);
   return lines.join("\n") + "\n";

@@ -230,6 +230,25 @@ for (const w of [32, 64] as Width[]) {
   add("exchange", `bswap ${r("rax", w)}`, w, cases);
 }
 
+// ---- SETcc, CMOVcc over every combination of the six status flags; LAHF/SAHF, CLC/STC/CMC; CBW..CQO
+const CCS = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"];
+/** Every combination of CF PF AF ZF SF OF as an RFLAGS image. */
+const ALL_FLAGS = Array.from({ length: 64 }, (_, i) => [CF, PF, AF, ZF, SF, OF].reduce((f, bit, j) => (i >> j) & 1 ? f | bit : f, 0x2));
+for (const cc of CCS) {
+  add("misc", `set${cc} al`, 8, ALL_FLAGS.map((fl) => ({ in: inputs({ rax: 0x1234_5678_9abc_def0n, flags: fl }), defined: STATUS })));
+  add("misc", `cmov${cc} eax, ebx`, 32, ALL_FLAGS.map((fl) => ({ in: inputs({ rax: 0xffff_ffff_0000_0001n, rbx: 0x2222_3333_4444_5555n, flags: fl }), defined: STATUS })));
+}
+for (const [insn, w] of [["cmovz rax, rbx", 64], ["cmovnz ax, bx", 16]] as [string, Width][])
+  add("misc", insn, w, ALL_FLAGS.map((fl) => ({ in: inputs({ rax: 0xffff_ffff_0000_0001n, rbx: 0x2222_3333_4444_5555n, flags: fl }), defined: STATUS })));
+for (const insn of ["lahf", "clc", "stc", "cmc"])
+  add("misc", insn, 8, ALL_FLAGS.map((fl) => ({ in: inputs({ rax: 0x1111_2222_3333_4444n, flags: fl }), defined: STATUS })));
+add("misc", "sahf", 8, Array.from({ length: 256 }, (_, ah) => ({ in: inputs({ rax: BigInt(ah << 8) | 0x77n, flags: ah & 1 ? 0x2 | OF : 0x2 }), defined: STATUS })));
+for (const insn of ["cbw", "cwde", "cdqe", "cwd", "cdq", "cqo"]) {
+  const cases: Case[] = [];
+  for (const a of [...values(64), 0x80n, 0x7fn, 0x8000n, 0x7fffn, 0x8000_0000n, 0x7fff_ffffn, 0xffff_ffff_ffff_ff80n]) cases.push({ in: inputs({ rax: a }), defined: STATUS });
+  add("misc", insn, 64, cases);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const DRIVER = String.raw`

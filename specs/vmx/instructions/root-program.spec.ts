@@ -147,3 +147,25 @@ ${flagsTo("r8")}
     expect(reg("r9")).toBe(BigInt(n));
   });
 });
+
+describe("RDMSR of the capability MSRs follows the profile", () => {
+  function rdmsr(profile: string, msr: number) {
+    const { bytes } = assemble(`mov ecx, ${msr}\n rdmsr\n hlt`, { org: ORG });
+    const cpu = createBareMachine(bytes, { memory: 4 << 20, mode: "long64", load: ORG });
+    attachVmx(cpu, profile);
+    const r = cpu.run(100);
+    return { stop: r.stop, faults: cpu.faults.map((f) => f.vector), value: (BigInt(cpu.s.lo[2]! >>> 0) << 32n) | BigInt(cpu.s.lo[0]! >>> 0) };
+  }
+
+  it.each([
+    ["default", 0x48d, 0x0000_007f_0000_0016n], // TRUE_PINBASED: pin controls 0-6 may be 1, default1 bits 1, 2, 4 must be 1
+    ["default", 0x3a, 0x5n], // IA32_FEATURE_CONTROL: locked, VMX outside SMX
+    ["no-vmx", 0x3a, 0x1n],
+  ])("%s: RDMSR 0x%s = %s", (profile, msr, value) => {
+    expect(rdmsr(profile, msr)).toEqual({ stop: "hlt", faults: [], value });
+  });
+
+  it.each([["no-vmx", 0x480], ["minimal", 0x48d], ["minimal", 0x48b]])("%s: RDMSR 0x%s is #GP (the MSR does not exist)", (profile, msr) => {
+    expect(rdmsr(profile, msr).faults).toEqual(["#GP"]);
+  });
+});
