@@ -618,7 +618,7 @@ export class Vm {
         return "stop";
       }
     }
-    if (this.devices.pic?.pending() && this.kick()) return "exit";
+    if (this.devices.pic?.pending() && !this.windowArmed() && this.kick()) return "exit";
     return "continue";
   }
 
@@ -654,14 +654,20 @@ export class Vm {
     this.setWindow(wantWindow);
   }
 
+  /** Sets or clears interrupt-window exiting (the INTERRUPT_WINDOW handler may have cleared it: the VMCS is the truth). */
   private setWindow(on: boolean): void {
-    if (on === this.windowRequested) return;
-    if (on && !this.caps.allows("primary", "interrupt-window-exiting")) return;
     const bit = controlMask("primary", ["interrupt-window-exiting"]);
     const v = this.vmcs;
     const cur = v.read("CPU_BASED_VM_EXEC_CONTROL");
-    v.write("CPU_BASED_VM_EXEC_CONTROL", on ? cur | bit : cur & ~bit);
     this.windowRequested = on;
+    if (((cur & bit) !== 0n) === on) return;
+    if (on && !this.caps.allows("primary", "interrupt-window-exiting")) return;
+    v.write("CPU_BASED_VM_EXEC_CONTROL", on ? cur | bit : cur & ~bit);
+  }
+
+  /** Is interrupt-window exiting on for the running guest (it will exit by itself once it can take the interrupt)? */
+  private windowArmed(): boolean {
+    return (this.vmcs.read("CPU_BASED_VM_EXEC_CONTROL") & controlMask("primary", ["interrupt-window-exiting"])) !== 0n;
   }
 
   /** After a VM exit: the dispatcher, then userspace exits to devices. */

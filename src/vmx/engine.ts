@@ -160,7 +160,7 @@ export class VmxEngine {
     c.load(vmcs);
     // 27.3.2: guest state; 27.4: the VM-entry MSR-load area.
     loadGuestState(s, vmcs, c.entryCtl);
-    const msrFail = this.loadMsrArea(vmcs, "VM_ENTRY_MSR_LOAD_ADDR", "VM_ENTRY_MSR_LOAD_COUNT");
+    const msrFail = this.loadMsrArea(vmcs, F.VM_ENTRY_MSR_LOAD_ADDR, F.VM_ENTRY_MSR_LOAD_COUNT);
     if (msrFail) {
       const failure: EntryFailure = {
         id: "entry-msr-load", sdm: "SDM Vol. 3C 27.4", phase: "guest",
@@ -189,6 +189,27 @@ export class VmxEngine {
     const v = this.vmcs ?? this.state.current;
     if (!v) throw new Error("resume: no current VMCS");
     return this.enter(v, !v.launched);
+  }
+
+  /**
+   * After CPU and VMX state were restored (snapshots): re-attach non-root
+   * operation for the current VMCS (control words, EPT, TLB tags, the
+   * intercept, event timing) when the state says the guest was running, or
+   * detach it in root operation.
+   */
+  syncAfterRestore(): void {
+    const v = this.state.current;
+    this.vmcs = v;
+    this.intercept.vectoring = null;
+    if (this.state.nonRoot && v) {
+      this.controls.load(v);
+      this.enterNonRoot(v);
+      this.armEvents(v);
+    } else {
+      this.cpu.s.icpt = null;
+      this.state.nonRoot = false;
+      leaveNestedPaging(this.cpu, { vpidEnabled: true });
+    }
   }
 
   private enterNonRoot(v: Vmcs): void {
@@ -309,7 +330,7 @@ export class VmxEngine {
     loadHostState(s, v, c.exitCtl);
     // NMIs are blocked after a VM exit caused by an NMI, until the host's IRET (28.5.? event blocking).
     s.nmiBlocked = ex.basic === R.EXCEPTION_NMI && (intrInfo & 0x7ff) === ((ITYPE.NMI << 8) | 2);
-    this.loadMsrArea(v, "VM_EXIT_MSR_LOAD_ADDR", "VM_EXIT_MSR_LOAD_COUNT");
+    this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
     // What the exit wrote is consistent guest state: VMRESUME need not re-check it.
     v.clearChanged();
     const rec: ExitRecord = {
@@ -353,7 +374,7 @@ export class VmxEngine {
     wnum(v, "EXIT_QUALIFICATION", qualification);
     if (this.state.nonRoot) this.leaveNonRoot();
     loadHostState(s, v, exitCtl);
-    this.loadMsrArea(v, "VM_EXIT_MSR_LOAD_ADDR", "VM_EXIT_MSR_LOAD_COUNT");
+    this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
     const rec: ExitRecord = {
       n: this.exits.length + 1, reason: exitReasonName(reason & 0xffff), basicReason: reason & 0xffff, exitReason: reason >>> 0,
       qualification: BigInt(qualification), guestRip, instructionLength: 0, entryFailure: failure,
@@ -426,11 +447,11 @@ export class VmxEngine {
   // ------------------------------------------------------------------ MSR areas (27.4, 28.4, 28.6)
 
   /** Loads an MSR-load area; returns the 1-based index and reason of the first entry that cannot be loaded. */
-  private loadMsrArea(v: VmcsAccess, addrField: string, countField: string): { index: number; why: string } | null {
-    const count = r32(v, countField);
+  private loadMsrArea(v: Vmcs, addrSlot: number, countSlot: number): { index: number; why: string } | null {
+    const count = v.u32(countSlot);
     if (count === 0) return null;
     const s = this.cpu.s;
-    const base = rnat(v, addrField);
+    const base = v.num(addrSlot);
     for (let i = 0; i < count; i++) {
       const e = base + i * 16;
       const index = Number(s.mem.read(e, 4));
@@ -444,11 +465,11 @@ export class VmxEngine {
   }
 
   /** The VM-exit MSR-store area: bits 127:64 of each entry receive the MSR's value (28.4). */
-  private storeMsrArea(v: VmcsAccess): void {
-    const count = r32(v, "VM_EXIT_MSR_STORE_COUNT");
+  private storeMsrArea(v: Vmcs): void {
+    const count = v.u32(F.VM_EXIT_MSR_STORE_COUNT);
     if (count === 0) return;
     const s = this.cpu.s;
-    const base = rnat(v, "VM_EXIT_MSR_STORE_ADDR");
+    const base = v.num(F.VM_EXIT_MSR_STORE_ADDR);
     for (let i = 0; i < count; i++) {
       const e = base + i * 16;
       s.mem.write(e + 8, 8, readMsr(s, Number(s.mem.read(e, 4))));

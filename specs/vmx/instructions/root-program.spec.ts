@@ -169,3 +169,56 @@ describe("RDMSR of the capability MSRs follows the profile", () => {
     expect(rdmsr(profile, msr).faults).toEqual(["#GP"]);
   });
 });
+
+describe("VMREAD/VMWRITE outside 64-bit mode (32-bit operands, SDM 31.3)", () => {
+  it("a full-access VMWRITE of a 64-bit field clears bits 63:32; VMREAD returns bits 31:0; _HIGH reaches 63:32", () => {
+    const src = `
+  mov dword [0x300000], 0x83   ; one 4-MiB page (PS) maps 0-4 MiB
+  mov eax, 0x300000
+  mov cr3, eax
+  mov eax, 0x2010              ; VMXE, PSE
+  mov cr4, eax
+  mov eax, 0x80000031          ; PG, NE, ET, PE
+  mov cr0, eax
+  mov ecx, 0x480
+  rdmsr
+  mov [0x200000], eax
+  mov [0x201000], eax
+  vmxon [vmxon_ptr]
+  vmclear [vmcs_a]
+  vmptrld [vmcs_a]
+  mov ebx, 0x201b              ; EPT_POINTER_HIGH
+  mov eax, 0xabcd
+  vmwrite ebx, eax
+  mov ebx, 0x201a              ; EPT_POINTER, full access: bits 63:32 become 0
+  mov eax, 0x12345000
+  vmwrite ebx, eax
+  mov ebx, 0x201b
+  mov eax, 0x77
+  vmwrite ebx, eax
+  mov ebx, 0x201a
+  vmread esi, ebx
+  mov ebx, 0x201b
+  vmread edi, ebx
+  mov ebx, 0x681e              ; GUEST_RIP (natural width)
+  mov eax, 0xfffffff0
+  vmwrite ebx, eax
+  vmread ebp, ebx
+  hlt
+align 8
+vmxon_ptr: dq 0x200000
+vmcs_a: dq 0x201000
+`;
+    const { bytes } = assemble(src, { org: ORG, bits: 32 });
+    const cpu = createBareMachine(bytes, { memory: 4 << 20, mode: "protected32", load: ORG });
+    const vmx = attachVmx(cpu, "default");
+    const r = cpu.run(1000);
+    expect(cpu.faults).toEqual([]);
+    expect(r.stop).toBe("hlt");
+    expect(cpu.s.lo[6]! >>> 0).toBe(0x12345000); // esi
+    expect(cpu.s.lo[7]! >>> 0).toBe(0x77); // edi
+    expect(cpu.s.lo[5]! >>> 0).toBe(0xffff_fff0); // ebp
+    expect(vmx.state.current!.read("EPT_POINTER")).toBe(0x77_1234_5000n);
+    expect(vmx.state.current!.read("GUEST_RIP")).toBe(0xffff_fff0n); // zero-extended, not sign-extended
+  });
+});

@@ -69,18 +69,22 @@ export class CheckPlan {
     const order = this.order;
     const picked = this.picked;
     order.length = 0;
-    const add = (i: number) => {
-      if (picked[i] === 0) {
-        picked[i] = 1;
-        order.push(i);
-      }
-    };
-    for (const i of this.always) add(i);
-    for (const slot of changed) {
-      const l = this.bySlot[slot];
-      if (l) for (const i of l) add(i);
+    for (const i of this.always) {
+      picked[i] = 1;
+      order.push(i);
     }
-    order.sort((a, b) => a - b);
+    for (let k = 0; k < changed.length; k++) {
+      const l = this.bySlot[changed[k]!];
+      if (l === undefined) continue;
+      for (let j = 0; j < l.length; j++) {
+        const i = l[j]!;
+        if (picked[i] === 0) {
+          picked[i] = 1;
+          order.push(i);
+        }
+      }
+    }
+    if (order.length > 1) order.sort(byNumber);
     for (const i of order) picked[i] = 0;
     for (const i of order) {
       const c = this.checks[i]!;
@@ -89,5 +93,7 @@ export class CheckPlan {
     return null;
   }
 }
+
+const byNumber = (a: number, b: number) => a - b;
 
 export const DEFAULT_PLAN = new CheckPlan();
