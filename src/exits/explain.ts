@@ -37,6 +37,7 @@ export function formatExitReason(r: ExitReasonDef): string {
     `  category:      ${r.category}${r.category === "instruction" ? " (fault-like: RIP points at the instruction; VM_EXIT_INSTRUCTION_LEN is valid)" : ""}`,
   ];
   if (r.aliases?.length) lines.push(`  also known as: ${r.aliases.join(", ")}`);
+  if (r.linux === false) lines.push("  name:          vmxlab's (Linux defines no EXIT_REASON_ for it)");
   // No blank lines: the README's console examples compare output line by line.
   if (r.explain) lines.push(wrap(r.explain, 76).replace(/^/gm, "  "));
   if (r.name === "VMCALL") {
