@@ -535,7 +535,11 @@ const RIP_FLAGS: EntryCheck[] = [
   {
     id: "guest-rip", sdm: GRIP, phase: "guest", fields: [ENTRY_F, "GUEST_CS_AR_BYTES", "GUEST_RIP"],
     explain: "GUEST_RIP bits 63:32 must be 0 unless the guest is in 64-bit mode (\"IA-32e mode guest\" and CS.L), where it must be canonical",
-    test: (e) => (e.ia32e && csL(e) ? canonical(e.v("GUEST_RIP")) : fits(e.v("GUEST_RIP"), 32)),
+    test: (e) => {
+      // As a signed double: canonical is −2^47 ≤ RIP < 2^47; "bits 63:32 are 0" is 0 ≤ RIP < 2^32.
+      const rip = e.num("GUEST_RIP");
+      return e.ia32e && csL(e) ? rip >= -(2 ** 47) && rip < 2 ** 47 : rip >= 0 && rip < 2 ** 32;
+    },
   },
   {
     id: "guest-rflags-reserved", sdm: GRIP, phase: "guest", fields: ["GUEST_RFLAGS"],
