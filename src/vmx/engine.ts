@@ -13,10 +13,12 @@
  */
 import type { Cpu } from "../guest-cpu/cpu";
 import { deliver, TripleFault } from "../guest-cpu/interrupts";
-import { EFER, FLAG } from "../guest-cpu/registers";
+import { EFER, FLAG, RAX, RCX } from "../guest-cpu/registers";
+import { CpuFault, UD } from "../guest-cpu/exceptions";
+import type { CpuState } from "../guest-cpu/state";
 import { ACTIVE, HLT } from "../guest-cpu/state";
 import { enterNestedPaging, leaveNestedPaging } from "../ept/attach";
-import { eptCapsFromMsr } from "../ept/eptp";
+import { eptCapsFromMsr, validateEptp } from "../ept/eptp";
 import { createEptPhysicalMap, type EptPaging } from "../ept/nested";
 import { EptMisconfig, EptViolation } from "../ept/signals";
 import { exitReasonName, EXIT_REASON_NUMBERS as R } from "../exits/reasons";
@@ -121,6 +123,7 @@ export class VmxEngine {
     };
     cpu.onSignal = (sig) => this.onSignal(sig);
     cpu.eventCheck = () => this.boundary();
+    this.intercept.vmfunc = (s, insn) => this.vmfunc(s, insn.len);
   }
 
   /**
@@ -450,6 +453,29 @@ export class VmxEngine {
     }
     this.exitNow(ex);
     return this.stopOnExit ? "exit" : null;
+  }
+
+  // ------------------------------------------------------------------ VM functions (26.5.6)
+
+  /**
+   * VMFUNC: #UD without "enable VM functions"; a VM exit (reason 59) when
+   * EAX names a function VM_FUNCTION_CONTROL does not enable or the function
+   * fails; function 0 (EPTP switching) loads EPT_POINTER from entry ECX of
+   * the EPTP list and continues with the new EPT, without a VM exit.
+   */
+  private vmfunc(s: CpuState, len: number): void {
+    const v = this.vmcs!;
+    const c = this.controls;
+    if (!(c.secondary & CPU2.VMFUNC)) throw new CpuFault(UD);
+    const fn = s.lo[RAX]! >>> 0;
+    const enabled = fn < 64 && ((v.get(F.VM_FUNCTION_CONTROL) >> BigInt(fn)) & 1n) === 1n;
+    const index = s.lo[RCX]! >>> 0;
+    if (!enabled || fn !== 0 || index >= 512) throw new VmExit(R.VMFUNC, 0, len);
+    const eptp = s.mem.read(v.num(F.EPTP_LIST_ADDRESS) + index * 8, 8);
+    if (validateEptp(eptp, this.caps.ept) !== null) throw new VmExit(R.VMFUNC, 0, len);
+    v.set(F.EPT_POINTER, eptp);
+    v.setU32(F.EPTP_INDEX, index);
+    this.enterNonRoot(v);
   }
 
   // ------------------------------------------------------------------ MSR areas (27.4, 28.4, 28.6)

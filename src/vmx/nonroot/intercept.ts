@@ -41,6 +41,9 @@ export class NonRootIntercept implements Intercept {
   /** Exceptions noted on their way to IDT delivery: an exit during delivery reports them as IDT-vectoring information (28.2.3). */
   vectoring: { info: number; error: number } | null = null;
 
+  /** VMFUNC in non-root operation (the engine: #UD, EPTP switching, or a VMFUNC exit). */
+  vmfunc: ((s: CpuState, insn: Insn) => void) | null = null;
+
   constructor(readonly c: ExecControls) {}
 
   instruction(s: CpuState, op: SensitiveOp, insn: Insn, arg?: number): void {
@@ -76,7 +79,10 @@ export class NonRootIntercept implements Intercept {
       case OP.WBINVD: if (c.secondary & CPU2.WBINVD) throw new VmExit(R.WBINVD, 0, len); return;
       case OP.RDRAND: if (c.secondary & CPU2.RDRAND) throw this.randExit(insn, R.RDRAND); return;
       case OP.RDSEED: if (c.secondary & CPU2.RDSEED) throw this.randExit(insn, R.RDSEED); return;
-      case OP.VMFUNC: throw new VmExit(R.VMFUNC, 0, len);
+      case OP.VMFUNC:
+        if (!this.vmfunc) throw new VmExit(R.VMFUNC, 0, len);
+        this.vmfunc(s, insn);
+        return;
       case OP.XSAVES: if (c.secondary & CPU2.XSAVES) throw new VmExit(R.XSAVES, 0, len); return;
       case OP.XRSTORS: if (c.secondary & CPU2.XSAVES) throw new VmExit(R.XRSTORS, 0, len); return;
       default: return;
