@@ -252,6 +252,14 @@ export class Vm {
     const eptOn = tentative.ept;
     const pt = dev.passthrough === undefined ? (eptOn ? { gpa: PASSTHROUGH_GPA, size: PAGE_SIZE } : false) : dev.passthrough;
     if (pt && !eptOn) throw inputError("devices.passthrough needs EPT (secondary control enable-ept)");
+    if (pt && (pt.gpa % PAGE_SIZE !== 0 || pt.size % PAGE_SIZE !== 0 || pt.size <= 0)) {
+      throw inputError(`devices.passthrough: gpa 0x${pt.gpa.toString(16)} and size 0x${pt.size.toString(16)} must be 4-KByte aligned`);
+    }
+    if (pt && pt.gpa < ram) throw inputError(`devices.passthrough: gpa 0x${pt.gpa.toString(16)} lies inside guest RAM`);
+    if (dev.mmioDemo !== undefined && dev.mmioDemo !== false && (dev.mmioDemo % PAGE_SIZE !== 0 || dev.mmioDemo < ram)) {
+      throw inputError(`devices.mmio: base 0x${dev.mmioDemo.toString(16)} must be a 4-KByte aligned address above guest RAM`);
+    }
+    if (load < 0 || entry < 0 || entry >= ram) throw inputError(`guest: entry 0x${entry.toString(16)} is outside ${ram} bytes of guest memory`);
     this.layout = hostLayout(ram, pt ? pt.size : 0);
     const L = this.layout;
     this.mem = new HostMemory(L.total);
@@ -610,7 +618,7 @@ export class Vm {
         return "stop";
       }
     }
-    if (this.devices.pic?.pending() && this.kick()) return "exit";
+    if (this.devices.pic?.pending() && !this.windowArmed() && this.kick()) return "exit";
     return "continue";
   }
 
@@ -646,14 +654,20 @@ export class Vm {
     this.setWindow(wantWindow);
   }
 
+  /** Sets or clears interrupt-window exiting (the INTERRUPT_WINDOW handler may have cleared it: the VMCS is the truth). */
   private setWindow(on: boolean): void {
-    if (on === this.windowRequested) return;
-    if (on && !this.caps.allows("primary", "interrupt-window-exiting")) return;
     const bit = controlMask("primary", ["interrupt-window-exiting"]);
     const v = this.vmcs;
     const cur = v.read("CPU_BASED_VM_EXEC_CONTROL");
-    v.write("CPU_BASED_VM_EXEC_CONTROL", on ? cur | bit : cur & ~bit);
     this.windowRequested = on;
+    if (((cur & bit) !== 0n) === on) return;
+    if (on && !this.caps.allows("primary", "interrupt-window-exiting")) return;
+    v.write("CPU_BASED_VM_EXEC_CONTROL", on ? cur | bit : cur & ~bit);
+  }
+
+  /** Is interrupt-window exiting on for the running guest (it will exit by itself once it can take the interrupt)? */
+  private windowArmed(): boolean {
+    return (this.vmcs.read("CPU_BASED_VM_EXEC_CONTROL") & controlMask("primary", ["interrupt-window-exiting"])) !== 0n;
   }
 
   /** After a VM exit: the dispatcher, then userspace exits to devices. */
