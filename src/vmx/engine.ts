@@ -402,6 +402,7 @@ export class VmxEngine {
     this.mtfPending = false;
     this.mtfMark = s.icount;
     this.timerDeadline = -1;
+    this.intercept.tprBelowThreshold = false;
     if (c.pin & PIN.PREEMPTION_TIMER) {
       // The timer counts down by 1 each time TSC bit X changes, X = IA32_VMX_MISC[4:0] (26.5.1).
       this.timerDeadline = s.icount + v.u32(F.VMX_PREEMPTION_TIMER_VALUE) * 2 ** this.caps.preemptionShift;
@@ -431,7 +432,11 @@ export class VmxEngine {
     const c = this.controls;
     let ex: VmExit | null = null;
     const blockedByShadow = s.inhibit !== 0;
-    if (this.mtfPending || (c.primary & CPU.MTF && s.icount !== this.mtfMark)) {
+    if (this.intercept.tprBelowThreshold) {
+      // Trap-like: RIP already points past the MOV to CR8 (30.1.2).
+      this.intercept.tprBelowThreshold = false;
+      ex = new VmExit(R.TPR_BELOW_THRESHOLD);
+    } else if (this.mtfPending || (c.primary & CPU.MTF && s.icount !== this.mtfMark)) {
       ex = new VmExit(R.MONITOR_TRAP_FLAG);
     } else if (this.timerDeadline >= 0 && (s.icount >= this.timerDeadline || s.activity === HLT)) {
       // A halted guest does not retire instructions: its time runs on to the timer's expiry.
