@@ -43,7 +43,7 @@ describe("LAR, LSL, VERR, VERW", () => {
     ["the TSS (system type 11 in IA-32e mode)", SEL.TSS, false, 0x00008b00n, 0xe8n, false, false], // limit 0xe8: TSS + 1024-port bitmap + 0xff,
     ["a null selector", 0, false, null, null, false, false],
     ["a selector beyond the GDT limit", 0x400, false, null, null, false, false],
-    ["execute-only code", SEL.EXEC_ONLY, false, 0x00c09900n, 0xffffffffn, false, false],
+    ["execute-only code", SEL.EXEC_ONLY, false, 0x00cf9900n, 0xffffffffn, false, false],
   ];
   it.each(rows)("%s", (_w, sel, user, lar, lsl, verr, verw) => {
     const code = `mov ax, ${sel}\nmov rbx, -1\nmov rcx, -1\nlar rbx, rax\nsetz dl\nlsl rcx, rax\nsetz dh\nverr ax\nsetz sil\nverw ax\nsetz dil\nint3`;
