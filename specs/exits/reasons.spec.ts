@@ -60,7 +60,7 @@ describe("vmxlab explain <exit reason>", () => {
   it("explains CPUID by name and by number alike", () => {
     const byName = explainExitReason("CPUID");
     expect(byName).toMatch(/^CPUID \(basic exit reason 10\): The guest executed CPUID/);
-    expect(byName).toMatch(/SDM Vol\. 3C 26\.1\.2/);
+    expect(byName).toMatch(/SDM: +Vol\. 3C 26\.1\.2; Appendix C/);
     expect(explainExitReason("10")).toBe(byName);
   });
 

@@ -8,7 +8,7 @@ import { Vm } from "../../src/vmm/vm";
 
 const IDT = 0x8000;
 
-const TIMER_GUEST = (ticks: number, halt: boolean) => `
+const TIMER_GUEST = (ticks: number, halt: boolean, beforeSti = "") => `
   ; IDT gate 0x20 → handler (64-bit interrupt gate, selector 0x08)
   lea rax, [rel handler]
   mov rdi, ${IDT} + 0x20 * 16
@@ -48,6 +48,7 @@ const TIMER_GUEST = (ticks: number, halt: boolean) => `
   mov al, ah
   out 0x40, al
   xor r12, r12
+  ${beforeSti}
   sti
 wait:
   ${halt ? "hlt" : "pause\n  nop"}
@@ -88,5 +89,21 @@ describe("a guest taking timer interrupts (PIT → PIC → injection)", () => {
     expect(vm.idleTicks).toBe(0);
     // The ticks came 1000 instructions apart in virtual time.
     expect(r.steps).toBeGreaterThan(2000);
+  });
+
+  it("a tick while interrupts are disabled waits for the interrupt window (INTERRUPT_WINDOW exit after STI)", () => {
+    // STI's shadow covers one instruction; the window opens before the second NOP (an HLT right after STI would exit as HLT first).
+    const spin = "cli\n  mov ecx, 1500\nspin:\n  dec ecx\n  jnz spin\n  sti\n  nop\n  nop";
+    const vm = new Vm({ memory: 1 << 20, asm: TIMER_GUEST(1, true, spin) });
+    const r = vm.run();
+    // The ticks during the CLI section coalesce into one request (IRR); the guest's wait loop then halts once more for the next.
+    expect(r.status).toBe(2);
+    const reasons = r.exits.map((e) => e.reason);
+    const w = reasons.indexOf("INTERRUPT_WINDOW");
+    expect(w).toBeGreaterThan(0);
+    expect(reasons.slice(0, w)).toContain("EXTERNAL_INTERRUPT");
+    // One kick only: after it the window is armed and the guest exits by itself once IF = 1.
+    expect(reasons.slice(0, w).filter((x) => x === "EXTERNAL_INTERRUPT")).toHaveLength(1);
+    expect(vm.devices.pic!.acked[0]).toBe(0x20);
   });
 });

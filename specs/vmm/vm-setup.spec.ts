@@ -142,3 +142,27 @@ describe("handler overrides and limits", () => {
     expect(r.regs.rsp).toBe("0x7000");
   });
 });
+
+describe("invalid options are input errors", () => {
+  it.each([
+    [{ memory: 0x5000, load: 0x1000 }, /cannot hold the GDT/],
+    [{ memory: 1000 }, /multiple of 4 KiB/],
+    [{ memory: 1 << 20, asm: "hlt", load: 0xfff00 , code: new Uint8Array(0x200) }, /does not fit/],
+    [{ memory: 1 << 20, devices: { passthrough: { gpa: 0xfec00010, size: 0x1000 } } }, /4-KByte aligned/],
+    [{ memory: 1 << 20, devices: { mmioDemo: 0x1000 } }, /above guest RAM/],
+    [{ memory: 1 << 20, profile: "nope" }, /unknown CPU profile/],
+    [{ memory: 1 << 20, exceptionBitmap: ["XX"] }, /unknown exception 'XX'/],
+    [{ memory: 1 << 20, fields: { NOT_A_FIELD: 1 } }, /unknown VMCS field 'NOT_A_FIELD'/],
+    [{ memory: 1 << 20, asm: "mov eax, [" }, /./],
+  ])("%o", (o, msg) => {
+    let err: unknown;
+    try {
+      new Vm(o);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeDefined();
+    expect((err as { code?: string }).code).toBe("invalid-input");
+    expect(String((err as Error).message)).toMatch(msg);
+  });
+});

@@ -100,16 +100,39 @@ describe("VM snapshots", () => {
     expect(() => other.loadFile(vm.saveFile(), "small.snap")).toThrow(/small\.snap: snapshot of \d+ bytes/);
   });
 
-  it("a snapshot in the middle of a run (step budget) pauses the guest with an EXTERNAL_INTERRUPT exit first", () => {
-    const vm = new Vm({ memory: 1 << 20, asm: "l: inc rax\njmp l" });
-    vm.run({ maxSteps: 100 });
+  it("a snapshot while the guest runs (a run stopped on its step budget) restores into non-root operation", () => {
+    const vm = new Vm({ memory: 1 << 20, asm: "mov rbx, 0x20000\nl: inc rax\nmov [rbx], rax\ncpuid\njmp l" });
+    vm.run({ maxSteps: 10 });
     expect(vm.state.nonRoot).toBe(true);
     const snap = vm.snapshot();
+    const exitsBefore = vm.exits.length;
+    const a = vm.run({ maxSteps: 40 });
+    vm.restore(snap);
+    expect(vm.state.nonRoot).toBe(true);
+    expect(vm.exits.length).toBe(exitsBefore);
+    const b = vm.run({ maxSteps: 40 });
+    expect(b.regs).toEqual(a.regs);
+    expect(b.exits.map((e) => [e.reason, e.guestRip])).toEqual(a.exits.map((e) => [e.reason, e.guestRip]));
+    expect(vm.mem.read(0x20000, 8)).toBe(BigInt(a.regs.rax));
+  });
+
+  it("a snapshot in root operation restores over a guest that is running", () => {
+    const vm = new Vm({ memory: 1 << 20, asm: "l: inc rax\ncpuid\njmp l" });
+    const snap = vm.snapshot("before launch");
+    const a = vm.run({ maxSteps: 25 });
+    expect(vm.state.nonRoot).toBe(true);
+    vm.restore(snap);
+    expect(vm.state.nonRoot).toBe(false);
+    expect(vm.cpu.s.icpt).toBeNull();
+    expect(vm.run({ maxSteps: 25 }).regs).toEqual(a.regs);
+  });
+
+  it("pause() brings a running guest back to root operation with an EXTERNAL_INTERRUPT exit", () => {
+    const vm = new Vm({ memory: 1 << 20, asm: "l: inc rax\njmp l" });
+    vm.run({ maxSteps: 100 });
+    vm.pause();
     expect(vm.state.nonRoot).toBe(false);
     expect(vm.exits.at(-1)!.reason).toBe("EXTERNAL_INTERRUPT");
-    const a = vm.run({ maxSteps: 100 }).regs;
-    vm.restore(snap);
-    expect(vm.regs().rax).toBe("0x32");
-    expect(vm.run({ maxSteps: 100 }).regs).toEqual(a);
+    expect(vm.run({ maxSteps: 100 }).regs.rax).toBe("0x64");
   });
 });

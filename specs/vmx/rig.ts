@@ -41,6 +41,9 @@ export interface RigOptions {
   /** Guest code in Intel syntax (assembled at GUEST_CODE) or raw bytes. */
   code?: string | Uint8Array;
   memory?: number;
+  /** Attach the VMX unit too (VMX instructions in machine code) and choose stopOnExit (default true). */
+  unit?: boolean;
+  stopOnExit?: boolean;
 }
 
 export function rig(o: RigOptions = {}): Rig {
@@ -50,7 +53,9 @@ export function rig(o: RigOptions = {}): Rig {
   prepareRoot(cpu);
   cpu.mem.writeBytes(HOST_CODE, new Uint8Array([0xf4]));
   const vmcs = new Vmcs(VMCS_ADDR, caps.revisionId);
-  const engine = new VmxEngine(cpu, { caps, stopOnExit: true });
+  const engine = o.unit
+    ? VmxEngine.attach(cpu, { profile: caps, stopOnExit: o.stopOnExit ?? true })
+    : new VmxEngine(cpu, { caps, stopOnExit: o.stopOnExit ?? true });
   engine.state.inVmxOperation = true;
   engine.state.current = vmcs;
   const set = (name: string, v: bigint | number) => vmcs.write(name, BigInt.asUintN(64, BigInt(v)));

@@ -31,7 +31,7 @@ const QUALIFICATION_TEXT: Record<ExitReasonDef["qualification"], string> = {
 export function formatExitReason(r: ExitReasonDef): string {
   const lines = [
     `${r.name} (basic exit reason ${r.number}): ${r.description}`,
-    `  SDM:           ${r.sdm}; Vol. 3C Appendix C`,
+    `  SDM:           ${r.sdm.replace(/^SDM /, "")}; Appendix C`,
     `  caused by:     ${r.cause}`,
     `  qualification: ${QUALIFICATION_TEXT[r.qualification]}`,
     `  category:      ${r.category}${r.category === "instruction" ? " (fault-like: RIP points at the instruction; VM_EXIT_INSTRUCTION_LEN is valid)" : ""}`,

@@ -33,6 +33,7 @@ export function evaluate(e: ExpectSection | undefined, o: RunOutcome, labels?: L
   const push = (path: string, expected: string, actual: string, ok = expected === actual) => out.push({ path, expected, actual, ok });
 
   if (e.stop !== undefined) push("stop", e.stop, o.stopReason);
+  if (e.status !== undefined) push("status", h(e.status), o.status === undefined ? "none" : h(o.status));
   if (e.exits !== undefined) {
     const got = o.exits.map((x) => x.reason);
     if (Array.isArray(e.exits)) push("exits", `[${e.exits.join(", ")}]`, `[${got.join(", ")}]`);

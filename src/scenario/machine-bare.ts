@@ -35,6 +35,7 @@ export function runBare(ls: LoadedScenario): RunOutcome {
   const cpu = createBareMachine(top.bytes, { memory: Number(s.guest.memory), mode, load: top.load, entry: top.entry });
   if (ls.host) cpu.mem.writeBytes(ls.guest.load, ls.guest.bytes);
   const regs = ls.host ? s.host?.regs : s.guest.regs;
+  let status: number | undefined;
   if (regs) setRegs(cpu, regs as never);
 
   let console = "";
@@ -51,6 +52,7 @@ export function runBare(ls: LoadedScenario): RunOutcome {
       if (uart !== undefined && port === uart) console += String.fromCharCode(value & 0xff);
       if (debugExit !== undefined && port === debugExit) {
         userspace.push({ kind: "debug-exit", code: value });
+        status = value;
         throw new DebugExitSignal(value);
       }
       void size;
@@ -81,6 +83,7 @@ export function runBare(ls: LoadedScenario): RunOutcome {
   return {
     stopReason: stoppedBy ?? r.stop,
     steps: r.steps,
+    ...(status !== undefined ? { status } : {}),
     exits,
     userspaceExits: userspace,
     console,

@@ -1,6 +1,2 @@
-/**
- * Plugs the machines into the runner. The VMM machine (machine-vm.ts) is
- * registered here once src/vmm/vm.ts exists; until then scenarios that need
- * it report that this build cannot run them.
- */
+/** The machines a scenario can run on are wired in run.ts (bare CPU, `host:` code, the VMM); nothing to register. */
 export {};

@@ -46,6 +46,10 @@ export interface EntryFailureInfo {
 export interface RunOutcome {
   stopReason: string;
   steps: number;
+  /** Debug-exit value or hypercall EXIT code. */
+  status?: number;
+  /** Why the run stopped, in words (VMM). */
+  detail?: string;
   exits: ExitInfo[];
   userspaceExits: UserspaceExit[];
   console: string;
@@ -66,6 +70,9 @@ export interface ScenarioResultJson {
   description?: string;
   status: "pass" | "fail" | "error";
   stopReason: string;
+  /** Debug-exit value or hypercall EXIT code, when the run ended with one. */
+  exitStatus?: number;
+  stopDetail?: string;
   steps: number;
   exits: { n: number; reason: string; basicReason: number; qualification: string; guestRip: string; instructionLength: number; instruction?: string; detail?: string }[];
   userspaceExits: Record<string, unknown>[];

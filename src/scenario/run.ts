@@ -2,22 +2,16 @@
  * Runs a loaded scenario on the machine it asks for and checks `expect:`.
  * `machine: bare` (no hypervisor) and `host:` scenarios (the hypervisor is
  * root-mode code in the scenario) run on the bare CPU as `vmxlab exec` does;
- * all others run under the TypeScript VMM (src/vmm/vm.ts) when it is present.
+ * all others run under the TypeScript VMM (src/vmm/vm.ts).
  */
 import { hex } from "../common/u64";
 import { formatInsn } from "../asm/disasm";
 import { evaluate } from "./expect";
 import type { LoadedCode, LoadedScenario } from "./loader";
 import { runBare } from "./machine-bare";
+import { runVm } from "./machine-vm";
 import type { ExitInfo, RunOutcome, ScenarioResultJson } from "./outcome";
 import { REG_NAMES } from "./schema";
-
-/** The VMM machine, plugged in by machine-vm.ts (kept separate so bare scenarios need no VMM). */
-export type VmMachine = (ls: LoadedScenario) => RunOutcome;
-let vmMachine: VmMachine | undefined;
-export function setVmMachine(m: VmMachine): void {
-  vmMachine = m;
-}
 
 export class UnsupportedScenario extends Error {}
 
@@ -30,8 +24,7 @@ export function pickMachine(ls: LoadedScenario): "bare" | "host" | "vm" {
 export function runOutcome(ls: LoadedScenario): RunOutcome {
   const kind = pickMachine(ls);
   if (kind !== "vm") return runBare(ls);
-  if (!vmMachine) throw new UnsupportedScenario("this scenario needs the VMM (src/vmm/vm.ts), which this build does not have yet");
-  return vmMachine(ls);
+  return runVm(ls);
 }
 
 /** The instruction at `rip` as written in the scenario's assembly, else disassembled from the loaded bytes. */
@@ -46,11 +39,20 @@ export function instructionAt(code: LoadedCode, rip: number, bits: 16 | 32 | 64)
   return undefined;
 }
 
+/** Userspace-exit data for JSON: numbers as hex strings (sizes and counts stay numbers), bigints never raw. */
+function jsonValue(key: string, v: unknown): unknown {
+  if (typeof v === "bigint") return hex(v);
+  if (typeof v === "number") return key === "size" || key === "count" || key === "nr" || key === "code" || key === "vmInstructionError" ? v : hex(v);
+  if (Array.isArray(v)) return v.map((x) => jsonValue(key, x));
+  return v;
+}
+
 export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
   const expectations = evaluate(ls.scenario.expect, o, ls.guest.labels);
   const bits = ls.scenario.guest.mode === "long64" ? 64 : ls.scenario.guest.mode === "protected32" ? 32 : 16;
   const exits = o.exits.map((x: ExitInfo) => {
-    const instruction = x.instruction ?? instructionAt(ls.guest, x.guestRip, bits);
+    // A failed VM entry executed nothing: no instruction to show.
+    const instruction = x.entryFailure ? undefined : x.instruction ?? instructionAt(ls.guest, x.guestRip, bits);
     return {
       n: x.n,
       reason: x.reason,
@@ -64,13 +66,15 @@ export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
   });
   const regs: Record<string, string> = {};
   for (const n of REG_NAMES) regs[n] = hex(o.regs[n]);
-  const uexits = o.userspaceExits.map((u) => Object.fromEntries(Object.entries(u).map(([k, v]) => [k, typeof v === "number" || typeof v === "bigint" ? (k === "size" ? Number(v) : hex(v)) : v])));
+  const uexits = o.userspaceExits.map((u) => Object.fromEntries(Object.entries(u).map(([k, v]) => [k, jsonValue(k, v)])));
   return {
     scenario: ls.name,
     file: ls.file,
     ...(ls.scenario.description ? { description: ls.scenario.description } : {}),
     status: expectations.every((e) => e.ok) ? "pass" : "fail",
     stopReason: o.stopReason,
+    ...(o.status !== undefined ? { exitStatus: o.status } : {}),
+    ...(o.detail !== undefined ? { stopDetail: o.detail } : {}),
     steps: o.steps,
     exits,
     userspaceExits: uexits,

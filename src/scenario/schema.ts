@@ -10,6 +10,7 @@ import { z } from "zod";
 import { parseNumber } from "../common/u64";
 import { suggest } from "./suggest";
 import { EXIT_REASON_NUMBERS } from "../exits/reasons";
+import { EVENT_TYPES } from "../exits/qualification/interruption-info";
 import { CONTROL_WORDS, ControlWord } from "../vmcs/controls";
 import { FIELDS } from "../vmcs/fields";
 import { PROFILE_NAMES } from "../vmcs/profiles";
@@ -125,7 +126,8 @@ const handlerPolicy = z.union(
     z.strictObject({
       inject: z.strictObject({
         vector: vector(),
-        type: z.enum(["hardware-exception", "software-exception", "external-interrupt", "nmi", "software-interrupt"]).default("hardware-exception"),
+        /** Default: by vector (hardware exception below 32, software exception for BP/OF, NMI for 2). */
+        type: z.enum(Object.keys(EVENT_TYPES) as [string, ...string[]], { error: `expected an event type (${Object.keys(EVENT_TYPES).join(", ")})` }).optional(),
         "error-code": num().optional(),
       }),
     }),
@@ -137,19 +139,20 @@ const handlerPolicy = z.union(
 const portOrFlag = () => z.union([z.boolean(), num("expected a port number or true/false")], { error: "expected a port number or true/false" });
 
 const devices = z.strictObject({
-  /** 16550 UART base port (true: 0x3f8); what the guest writes to THR becomes `console`. */
+  /** 16550 UART base port (default 0x3f8; false: none); what the guest writes to THR becomes `console`. */
   uart: portOrFlag().optional(),
-  /** Debug-exit port (true: 0xf4): a write stops the run, as QEMU's isa-debug-exit. */
+  /** Debug-exit port (default 0xf4; false: none): a write stops the run with that status, as QEMU's isa-debug-exit. */
   "debug-exit": portOrFlag().optional(),
-  /** PIC + PIT: an external interrupt every `period` guest instructions. */
-  timer: z.union([z.boolean(), z.strictObject({ period: num(), vector: num().default(0x20n), count: num().optional() })], { error: "expected true or { period: 1000, vector: 0x20 }" }).optional(),
-  /** Emulated MMIO regions (EPT leaves them unmapped: accesses exit to userspace). */
-  mmio: z.array(z.strictObject({ gpa: num(), size: size().default(0x1000n), name: z.string().optional() })).optional(),
-  /** Directly assigned device memory (mapped by EPT: no exits). */
-  passthrough: z.array(z.strictObject({ gpa: num(), hpa: num().optional(), size: size().default(0x1000n), name: z.string().optional() })).optional(),
+  /** PIC pair (0x20/0xa0) and PIT (0x40) raising IRQ 0 (default on); the guest programs the PIT. */
+  timer: z.union([z.boolean(), z.strictObject({ "ticks-per-instruction": z.number().positive() })], { error: "expected true, false or { ticks-per-instruction: 1 }" }).optional(),
+  /** The MMIO demo device (default base 0xfeb00000; false: none): accesses exit to the userspace VMM. */
+  mmio: z.union([z.boolean(), num("expected a guest-physical base address or true/false")], { error: "expected a guest-physical base address or true/false" }).optional(),
+  /** Directly assigned device memory mapped by EPT (no exits); default 4K at 0xfec00000 when EPT is on. */
+  passthrough: z.union([z.boolean(), z.strictObject({ gpa: num(), size: size().default(0x1000n) })], { error: "expected false or { gpa: 0xfec00000, size: 4K }" }).optional(),
 });
 
-export const STOP_REASONS = ["hlt", "step-limit", "exit-limit", "shutdown", "stop", "debug-exit", "entry-failed", "vmfail", "error"] as const;
+/** Why a run ended (the VMM's stop reasons; bare machines use the first four and debug-exit). */
+export const STOP_REASONS = ["hlt", "step-limit", "shutdown", "debug-exit", "exit-limit", "fail-entry", "guest-exit", "stopped", "internal-error"] as const;
 
 const exitSeq = () =>
   z.union([z.array(reasonName()), z.strictObject({ subsequence: z.array(reasonName()) })], {
@@ -158,6 +161,8 @@ const exitSeq = () =>
 
 const expect = z.strictObject({
   stop: z.enum(STOP_REASONS, { error: `expected a stop reason (${STOP_REASONS.join(", ")})` }).optional(),
+  /** The debug-exit value or hypercall EXIT code the run ended with. */
+  status: num().optional(),
   exits: exitSeq().optional(),
   regs: regs().optional(),
   memory: z
@@ -186,7 +191,13 @@ export const scenarioSchema = z.strictObject({
   description: z.string().optional(),
   /** vm (default): the guest runs in VMX non-root operation under the VMM; bare: on the CPU with no hypervisor, as `vmxlab exec`. */
   machine: z.enum(["vm", "bare"], { error: "expected vm or bare" }).default("vm"),
-  cpu: z.strictObject({ profile: z.enum(PROFILES, { error: `expected a capability profile (${PROFILES.join(", ")})` }).default("default") }).optional(),
+  cpu: z
+    .strictObject({
+      profile: z.enum(PROFILES, { error: `expected a capability profile (${PROFILES.join(", ")})` }).default("default"),
+      /** Expose VMX to the guest (nested virtualization): CPUID shows it, guest VMX instructions go to the nested handler. */
+      nested: z.boolean().default(false),
+    })
+    .optional(),
   guest: z.strictObject({
     mode: z.enum(MODES, { error: `expected a mode (${MODES.join(", ")})` }).default("long64"),
     memory: size().default(16n << 20n),

@@ -72,10 +72,8 @@ export const FIELD_REQUIRES: Partial<Record<FieldName, readonly Req[]>> = {
   PLE_WINDOW: [sec("pause-loop-exiting")],
   NOTIFY_WINDOW: [sec("instruction-timeout")],
   VMX_PREEMPTION_TIMER_VALUE: [["pin", "activate-vmx-preemption-timer"]],
-  GUEST_IA32_PAT: [ent("load-ia32-pat"), ext("save-ia32-pat")],
-  HOST_IA32_PAT: [ext("load-ia32-pat")],
-  GUEST_IA32_EFER: [ent("load-ia32-efer"), ext("save-ia32-efer")],
-  HOST_IA32_EFER: [ext("load-ia32-efer")],
+  // GUEST/HOST_IA32_PAT and _EFER exist only with the PAT/EFER load/save controls (Appendix B), but
+  // vmxlab keeps them on every profile: the VMM's default set-up writes them unconditionally.
   GUEST_IA32_PERF_GLOBAL_CTRL: [ent("load-ia32-perf-global-ctrl"), ext("save-ia32-perf-global-ctrl")],
   HOST_IA32_PERF_GLOBAL_CTRL: [ext("load-ia32-perf-global-ctrl")],
   GUEST_BNDCFGS: [ent("load-ia32-bndcfgs"), ext("clear-ia32-bndcfgs")],

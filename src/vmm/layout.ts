@@ -13,6 +13,7 @@
  * Guest RAM keeps the `vmxlab exec` layout (src/vmm/bare.ts): GDT at 0x7ce8
  * (code64 0x08, data 0x10, code32 0x18), identity paging rooted at 0x1000.
  */
+import { inputError } from "../common/errors";
 import { setSegment } from "../guest-cpu/descriptors";
 import { AR, CR0, CR4, CS, DS, EFER, ES, FS, GS, LDTR, SS, TR } from "../guest-cpu/registers";
 import type { Cpu } from "../guest-cpu/cpu";
@@ -139,11 +140,11 @@ export function setupGuest(mem: HostMemory, mode: GuestMode, o: { load: number; 
   const tr: SegmentState = { selector: 0, base: 0, limit: 0x67, ar: 0x8b }; // busy TSS, as VM entry requires (SDM 27.3.1.2)
   const ldtr: SegmentState = { selector: 0, base: 0, limit: 0, ar: AR.UNUSABLE };
   if (mode !== "real16") {
-    if (B.gdt + GUEST_GDT.length * 8 > o.ramSize) throw new RangeError("guest RAM too small for the GDT at 0x7ce8");
+    if (B.gdt + GUEST_GDT.length * 8 > o.ramSize) throw inputError(`memory: ${o.ramSize} bytes of guest RAM cannot hold the GDT at 0x7ce8`);
     GUEST_GDT.forEach((d, i) => mem.write(toHost(B.gdt + i * 8), 8, d));
   }
   if (mode === "long64") {
-    if (B.pd + 0x4000 > o.ramSize) throw new RangeError("guest RAM too small for the page tables at 0x1000–0x6fff");
+    if (B.pd + 0x4000 > o.ramSize) throw inputError(`memory: ${o.ramSize} bytes of guest RAM cannot hold the page tables at 0x1000–0x6fff`);
     mem.write(toHost(B.pml4), 8, BigInt(B.pdpt | 3));
     for (let i = 0; i < 4; i++) mem.write(toHost(B.pdpt + i * 8), 8, BigInt((B.pd + i * 0x1000) | 3));
     for (let i = 0; i < 2048; i++) mem.write(toHost(B.pd + i * 8), 8, (BigInt(i) << 21n) | 0x83n);

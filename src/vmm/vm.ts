@@ -26,7 +26,10 @@ import { PASSTHROUGH_GPA, PassthroughDevice } from "../devices/passthrough";
 import { PIC_MASTER, PIC_SLAVE, Pic8259 } from "../devices/pic8259";
 import { PIT_BASE, Pit8254 } from "../devices/pit8254";
 import { UART_COM1, Uart16550 } from "../devices/uart16550";
+import { enterNestedPaging, leaveNestedPaging } from "../ept/attach";
 import { EptBuilder, PageArena } from "../ept/builder";
+import { eptCapsFromMsr } from "../ept/eptp";
+import { createEptPhysicalMap } from "../ept/nested";
 import { MEMORY_TYPES, type MemoryTypeName } from "../ept/format-ept";
 import { EXIT_REASON_NUMBERS } from "../exits/reasons";
 import { type HandlerOutcome, MsrStore, type UserspaceExit, type Vcpu, type VmServices } from "../exits/vcpu";
@@ -149,6 +152,13 @@ export type VmUserspaceExit = Exclude<UserspaceExit, { kind: "fail-entry" }> | F
 export type VmStopReason =
   | "hlt" | "step-limit" | "exit-limit" | "shutdown" | "debug-exit" | "fail-entry" | "internal-error" | "guest-exit" | "stopped";
 
+/** What a step did, in order. */
+export type VmEvent =
+  | { kind: "entry"; launch: boolean }
+  | { kind: "exit"; record: ExitRecord }
+  | { kind: "userspace"; exit: VmUserspaceExit }
+  | { kind: "stop"; reason: VmStopReason; detail?: string };
+
 export interface VmRunResult {
   stopReason: VmStopReason;
   /** Guest instructions retired in this run. */
@@ -215,6 +225,8 @@ export class Vm {
   private readonly ticksPerInsn: number;
   private readonly dispatcher: Dispatcher;
   private cow: CowTracker | null = null;
+  /** Collects events while stepping (null in run()). */
+  private events: VmEvent[] | null = null;
   private readonly ramSize: number;
 
   constructor(o: VmOptions) {
@@ -240,6 +252,14 @@ export class Vm {
     const eptOn = tentative.ept;
     const pt = dev.passthrough === undefined ? (eptOn ? { gpa: PASSTHROUGH_GPA, size: PAGE_SIZE } : false) : dev.passthrough;
     if (pt && !eptOn) throw inputError("devices.passthrough needs EPT (secondary control enable-ept)");
+    if (pt && (pt.gpa % PAGE_SIZE !== 0 || pt.size % PAGE_SIZE !== 0 || pt.size <= 0)) {
+      throw inputError(`devices.passthrough: gpa 0x${pt.gpa.toString(16)} and size 0x${pt.size.toString(16)} must be 4-KByte aligned`);
+    }
+    if (pt && pt.gpa < ram) throw inputError(`devices.passthrough: gpa 0x${pt.gpa.toString(16)} lies inside guest RAM`);
+    if (dev.mmioDemo !== undefined && dev.mmioDemo !== false && (dev.mmioDemo % PAGE_SIZE !== 0 || dev.mmioDemo < ram)) {
+      throw inputError(`devices.mmio: base 0x${dev.mmioDemo.toString(16)} must be a 4-KByte aligned address above guest RAM`);
+    }
+    if (load < 0 || entry < 0 || entry >= ram) throw inputError(`guest: entry 0x${entry.toString(16)} is outside ${ram} bytes of guest memory`);
     this.layout = hostLayout(ram, pt ? pt.size : 0);
     const L = this.layout;
     this.mem = new HostMemory(L.total);
@@ -471,25 +491,7 @@ export class Vm {
     this.detail = undefined;
     const firstUserspace = this.userspaceExits.length;
     const firstExit = this.engine.exits.length;
-    while (this.stopReason === null) {
-      if (this.engine.exits.length >= this.limits.exits) {
-        this.stop("exit-limit");
-        break;
-      }
-      if (this.steps >= budgetEnd) {
-        this.stop("step-limit");
-        break;
-      }
-      // A run that stopped on the step budget left the guest in non-root operation: it just continues.
-      const entered = this.state.nonRoot ? "entered" : (this.injectPendingInterrupt(), this.enter());
-      if (entered === "stop") break;
-      if (entered === "entered") {
-        const ran = this.runGuest(budgetEnd);
-        if (ran === "continue") continue;
-        if (ran === "stop") break;
-      }
-      this.handleExit();
-    }
+    while (this.stopReason === null) this.cycle(budgetEnd);
     return {
       stopReason: this.stopReason!, steps: this.steps - startSteps,
       ...(this.status !== undefined ? { status: this.status } : {}),
@@ -499,7 +501,62 @@ export class Vm {
     };
   }
 
+  /**
+   * One turn of the loop: check limits, enter the guest if it is not running
+   * (injecting a pending interrupt), run it until an exit, the budget or a
+   * timer tick, and handle the exit. Sets stopReason when the run must end.
+   */
+  private cycle(budgetEnd: number): void {
+    if (this.engine.exits.length >= this.limits.exits) return this.stop("exit-limit");
+    if (this.steps >= budgetEnd) return this.stop("step-limit");
+    // A run that stopped on the step budget left the guest in non-root operation: it just continues.
+    let entered: "entered" | "exit" | "stop" = "entered";
+    if (!this.state.nonRoot) {
+      this.injectPendingInterrupt();
+      const launch = !this.launched;
+      entered = this.enter();
+      if (entered !== "stop") this.note({ kind: "entry", launch });
+    }
+    if (entered === "stop") return;
+    if (entered === "entered") {
+      const ran = this.runGuest(budgetEnd);
+      if (ran !== "exit") return;
+    }
+    const rec = this.engine.exits[this.engine.exits.length - 1];
+    if (rec) this.note({ kind: "exit", record: rec });
+    this.handleExit();
+  }
+
+  /**
+   * Executes one guest instruction (entering the guest first when it is not
+   * running, handling the exit it causes), for stepping sessions. Returns
+   * what happened: entries, exits, userspace exits, the stop.
+   */
+  step(): VmEvent[] {
+    if (this.finished()) return [];
+    const events: VmEvent[] = [];
+    this.events = events;
+    try {
+      this.stopReason = null;
+      this.cycle(this.steps + 1);
+      if (this.stopReason === "step-limit") this.stopReason = null;
+    } finally {
+      this.events = null;
+    }
+    return events;
+  }
+
+  /** Why the VM cannot go on (hlt with nothing to wake it, shutdown, a limit, a handler's stop…), or null. */
+  finished(): string | null {
+    return this.stopReason === null || this.stopReason === "step-limit" ? null : this.stopReason;
+  }
+
+  private note(e: VmEvent): void {
+    this.events?.push(e);
+  }
+
   private stop(reason: VmStopReason, detail?: string): void {
+    this.note({ kind: "stop", reason, ...(detail !== undefined ? { detail } : {}) });
     this.stopReason = reason;
     if (detail !== undefined) this.detail = detail;
   }
@@ -532,7 +589,7 @@ export class Vm {
   }
 
   private failEntry(fe: FailEntry): "stop" {
-    this.userspaceExits.push(fe);
+    this.pushUserspace(fe);
     this.stop("fail-entry", fe.sdm ? `${fe.sdm}: ${fe.detail}` : fe.detail);
     return "stop";
   }
@@ -548,7 +605,7 @@ export class Vm {
     this.steps += r.steps;
     if (r.stop === "exit") return "exit";
     if (r.stop === "shutdown") {
-      this.userspaceExits.push({ kind: "shutdown", reason: "triple fault in root operation" });
+      this.pushUserspace({ kind: "shutdown", reason: "triple fault in root operation" });
       this.stop("shutdown");
       return "stop";
     }
@@ -556,12 +613,12 @@ export class Vm {
     pit?.update();
     if (r.stop === "hlt" && s.activity === HLT && !this.devices.pic?.pending()) {
       if (!this.waitForInterrupt()) {
-        this.userspaceExits.push({ kind: "hlt" });
+        this.pushUserspace({ kind: "hlt" });
         this.stop("hlt");
         return "stop";
       }
     }
-    if (this.devices.pic?.pending() && this.kick()) return "exit";
+    if (this.devices.pic?.pending() && !this.windowArmed() && this.kick()) return "exit";
     return "continue";
   }
 
@@ -597,14 +654,20 @@ export class Vm {
     this.setWindow(wantWindow);
   }
 
+  /** Sets or clears interrupt-window exiting (the INTERRUPT_WINDOW handler may have cleared it: the VMCS is the truth). */
   private setWindow(on: boolean): void {
-    if (on === this.windowRequested) return;
-    if (on && !this.caps.allows("primary", "interrupt-window-exiting")) return;
     const bit = controlMask("primary", ["interrupt-window-exiting"]);
     const v = this.vmcs;
     const cur = v.read("CPU_BASED_VM_EXEC_CONTROL");
-    v.write("CPU_BASED_VM_EXEC_CONTROL", on ? cur | bit : cur & ~bit);
     this.windowRequested = on;
+    if (((cur & bit) !== 0n) === on) return;
+    if (on && !this.caps.allows("primary", "interrupt-window-exiting")) return;
+    v.write("CPU_BASED_VM_EXEC_CONTROL", on ? cur | bit : cur & ~bit);
+  }
+
+  /** Is interrupt-window exiting on for the running guest (it will exit by itself once it can take the interrupt)? */
+  private windowArmed(): boolean {
+    return (this.vmcs.read("CPU_BASED_VM_EXEC_CONTROL") & controlMask("primary", ["interrupt-window-exiting"])) !== 0n;
   }
 
   /** After a VM exit: the dispatcher, then userspace exits to devices. */
@@ -616,7 +679,7 @@ export class Vm {
       outcome = this.dispatcher.dispatch(vcpu);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
-      this.userspaceExits.push({ kind: "internal-error", message });
+      this.pushUserspace({ kind: "internal-error", message });
       this.stop("internal-error", message);
       return;
     }
@@ -631,8 +694,13 @@ export class Vm {
   }
 
   /** The userspace half: devices answer I/O and MMIO; HLT waits for the timer; the rest stops the run. */
-  private userspace(x: UserspaceExit): void {
+  private pushUserspace(x: VmUserspaceExit): void {
     this.userspaceExits.push(x);
+    this.note({ kind: "userspace", exit: x });
+  }
+
+  private userspace(x: UserspaceExit): void {
+    this.pushUserspace(x);
     switch (x.kind) {
       case "io": {
         if (x.direction === "out") {
@@ -682,7 +750,6 @@ export class Vm {
 
   /** Copy-on-write snapshot of the whole VM (memory, CPU, VMX state, devices, bookkeeping). Taken between runs. */
   snapshot(label = ""): VmSnapshot {
-    this.pause();
     if (!this.cow) {
       const cpu = this.cpu;
       this.cow = new CowTracker(this.mem, { protect: () => cpu.mmu.protectAll(), invalidateCode: () => flushCpuCaches(cpu) });
@@ -712,7 +779,6 @@ export class Vm {
 
   /** The snapshot as a "VMXLSNAP" v1 file. */
   saveFile(snap?: VmSnapshot): Uint8Array {
-    if (!snap) this.pause();
     const memory = snap ? snap.cow.materialize() : this.mem.bytes;
     const h = snap ? snap.header : this.stateHeader();
     return encodeSnapshot({ header: { creator: "vmxlab", label: snap?.label ?? "", memorySize: this.mem.size, ...h }, memory });
@@ -750,6 +816,32 @@ export class Vm {
     };
   }
 
+  /**
+   * After restoring CPU and VMX state: attach what non-root operation needs
+   * (the engine's intercept, the control words, EPT and the TLB tags of the
+   * restored VMCS) when the snapshot was taken while the guest ran, or
+   * detach it when it was taken in root operation.
+   */
+  private syncOperation(): void {
+    const cpu = this.cpu;
+    const v = this.state.current;
+    this.engine.vmcs = v;
+    this.engine.intercept.vectoring = null;
+    if (this.state.nonRoot && v) {
+      this.engine.controls.load(v);
+      const sec = (v.read("CPU_BASED_VM_EXEC_CONTROL") >> 31n) & 1n ? v.read("SECONDARY_VM_EXEC_CONTROL") : 0n;
+      const has = (name: string) => (sec & controlMask("secondary", [name])) !== 0n;
+      const nested = has("enable-ept")
+        ? createEptPhysicalMap(this.mem, v.read("EPT_POINTER"), { caps: eptCapsFromMsr(this.caps.eptVpidCap, this.caps.physAddrWidth), mbec: has("mode-based-execute-control") })
+        : null;
+      enterNestedPaging(cpu, nested, { vpid: Number(v.read("VIRTUAL_PROCESSOR_ID") & 0xffffn), vpidEnabled: has("enable-vpid") });
+      cpu.s.icpt = this.engine.intercept;
+    } else {
+      cpu.s.icpt = null;
+      leaveNestedPaging(cpu, { vpidEnabled: true });
+    }
+  }
+
   private applyHeader(h: VmSnapshot["header"]): void {
     restoreCpuState(this.cpu, h.cpu);
     if (h.vmx) restoreVmxState(this.state, h.vmx);
@@ -773,7 +865,7 @@ export class Vm {
     this.hypercallConsole = String(vm.hypercallConsole ?? "");
     this.engine.exits.length = Math.min(this.engine.exits.length, Number(vm.exits));
     this.userspaceExits.length = Math.min(this.userspaceExits.length, Number(vm.userspaceExits));
-    this.engine.vmcs = this.state.current;
+    this.syncOperation();
     for (const [k, v] of (vm.msrs as [number, string][]) ?? []) this.msrs.set(k, BigInt(v));
     this.stopReason = null;
     this.status = undefined;

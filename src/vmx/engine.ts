@@ -22,7 +22,7 @@ import { EptMisconfig, EptViolation } from "../ept/signals";
 import { exitReasonName, EXIT_REASON_NUMBERS as R } from "../exits/reasons";
 import type { VmxCapabilities } from "../vmcs/capabilities";
 import { getProfile } from "../vmcs/profiles";
-import type { Vmcs } from "../vmcs/vmcs";
+import { SLOT as F, type Vmcs } from "../vmcs/vmcs";
 import { r32, rnat, wnum, type VmcsAccess } from "./access";
 import { capsFromProfile, type VmxCaps } from "./caps";
 import { CPU, CPU2, EXIT, INTR, ITYPE, PIN } from "./ctl";
@@ -146,7 +146,7 @@ export class VmxEngine {
       this.checked.delete(vmcs);
     }
     const env = new CheckEnv(vmcs, this.caps, (s.efer & EFER.LMA) !== 0, (pa) => s.mem.read(pa, 8));
-    const failure = !launch && this.checked.has(vmcs) ? this.plan.runChanged(env, vmcs.changedFields()) : this.plan.runAll(env);
+    const failure = !launch && this.checked.has(vmcs) ? this.plan.runChanged(env, vmcs.changedList) : this.plan.runAll(env);
     if (failure) {
       this.checked.delete(vmcs);
       this.lastFailure = failure;
@@ -160,7 +160,7 @@ export class VmxEngine {
     c.load(vmcs);
     // 27.3.2: guest state; 27.4: the VM-entry MSR-load area.
     loadGuestState(s, vmcs, c.entryCtl);
-    const msrFail = this.loadMsrArea(vmcs, "VM_ENTRY_MSR_LOAD_ADDR", "VM_ENTRY_MSR_LOAD_COUNT");
+    const msrFail = this.loadMsrArea(vmcs, F.VM_ENTRY_MSR_LOAD_ADDR, F.VM_ENTRY_MSR_LOAD_COUNT);
     if (msrFail) {
       const failure: EntryFailure = {
         id: "entry-msr-load", sdm: "SDM Vol. 3C 27.4", phase: "guest",
@@ -191,6 +191,27 @@ export class VmxEngine {
     return this.enter(v, !v.launched);
   }
 
+  /**
+   * After CPU and VMX state were restored (snapshots): re-attach non-root
+   * operation for the current VMCS (control words, EPT, TLB tags, the
+   * intercept, event timing) when the state says the guest was running, or
+   * detach it in root operation.
+   */
+  syncAfterRestore(): void {
+    const v = this.state.current;
+    this.vmcs = v;
+    this.intercept.vectoring = null;
+    if (this.state.nonRoot && v) {
+      this.controls.load(v);
+      this.enterNonRoot(v);
+      this.armEvents(v);
+    } else {
+      this.cpu.s.icpt = null;
+      this.state.nonRoot = false;
+      leaveNestedPaging(this.cpu, { vpidEnabled: true });
+    }
+  }
+
   private enterNonRoot(v: Vmcs): void {
     const s = this.cpu.s;
     const c = this.controls;
@@ -205,7 +226,7 @@ export class VmxEngine {
       nested = this.ept.paging;
     }
     this.vpidEnabled = (c.secondary & CPU2.VPID) !== 0;
-    enterNestedPaging(this.cpu, nested, { vpid: r32(v, "VIRTUAL_PROCESSOR_ID") & 0xffff, vpidEnabled: this.vpidEnabled });
+    enterNestedPaging(this.cpu, nested, { vpid: v.u32(F.VIRTUAL_PROCESSOR_ID), vpidEnabled: this.vpidEnabled });
     this.intercept.vectoring = null;
     s.icpt = this.intercept;
     this.state.nonRoot = true;
@@ -213,7 +234,7 @@ export class VmxEngine {
 
   /** Injects the event of VM_ENTRY_INTR_INFO_FIELD (SDM Vol. 3C 27.6); returns the exit record if delivery exited. */
   private inject(v: Vmcs): ExitRecord | null {
-    const info = r32(v, "VM_ENTRY_INTR_INFO_FIELD");
+    const info = v.u32(F.VM_ENTRY_INTR_INFO_FIELD);
     if (!(info & INTR.VALID)) return null;
     const s = this.cpu.s;
     const type = (info >> 8) & 7;
@@ -271,33 +292,35 @@ export class VmxEngine {
     const c = this.controls;
     const e = ex.extra;
     // 28.2: exit information.
-    const q = typeof ex.qualification === "bigint" ? ex.qualification : BigInt.asUintN(64, BigInt(ex.qualification));
-    wnum(v, "VM_EXIT_REASON", ex.basic);
-    v.write("EXIT_QUALIFICATION", q);
-    if (e.gla !== undefined) wnum(v, "GUEST_LINEAR_ADDRESS", e.gla);
-    if (e.gpa !== undefined) wnum(v, "GUEST_PHYSICAL_ADDRESS", e.gpa);
+    const qn = typeof ex.qualification === "number" ? ex.qualification : -1;
+    if (qn >= 0) v.setNum(F.EXIT_QUALIFICATION, qn);
+    else v.set(F.EXIT_QUALIFICATION, ex.qualification as bigint);
+    v.setU32(F.VM_EXIT_REASON, ex.basic);
+    if (e.gla !== undefined) v.setNum(F.GUEST_LINEAR_ADDRESS, e.gla);
+    if (e.gpa !== undefined) v.setNum(F.GUEST_PHYSICAL_ADDRESS, e.gpa);
     let intrInfo = e.intrInfo ?? 0;
-    let intrError = e.intrError ?? 0;
+    const intrError = e.intrError ?? 0;
     if (ex.basic === R.EXTERNAL_INTERRUPT && intrInfo === 0 && c.exitCtl & EXIT.ACK_INTR && s.intr) {
       // "Acknowledge interrupt on exit": the processor takes the vector from the controller (28.2.2).
       intrInfo = (INTR.VALID | s.intr.acknowledge()) >>> 0;
     }
-    wnum(v, "VM_EXIT_INTR_INFO", intrInfo >>> 0);
-    wnum(v, "VM_EXIT_INTR_ERROR_CODE", intrError >>> 0);
+    v.setU32(F.VM_EXIT_INTR_INFO, intrInfo);
+    v.setU32(F.VM_EXIT_INTR_ERROR_CODE, intrError);
     const vec = this.intercept.vectoring;
-    wnum(v, "IDT_VECTORING_INFO_FIELD", vec ? vec.info >>> 0 : 0);
-    wnum(v, "IDT_VECTORING_ERROR_CODE", vec ? vec.error >>> 0 : 0);
-    wnum(v, "VM_EXIT_INSTRUCTION_LEN", ex.instrLen);
-    wnum(v, "VMX_INSTRUCTION_INFO", e.instrInfo ?? 0);
+    v.setU32(F.IDT_VECTORING_INFO_FIELD, vec ? vec.info : 0);
+    v.setU32(F.IDT_VECTORING_ERROR_CODE, vec ? vec.error : 0);
+    v.setU32(F.VM_EXIT_INSTRUCTION_LEN, ex.instrLen);
+    v.setU32(F.VMX_INSTRUCTION_INFO, e.instrInfo ?? 0);
     // Every VM exit clears the valid bit of the VM-entry interruption-information field (28.2).
-    wnum(v, "VM_ENTRY_INTR_INFO_FIELD", r32(v, "VM_ENTRY_INTR_INFO_FIELD") & ~INTR.VALID);
-    const guestRip = BigInt.asUintN(64, BigInt(s.rip));
+    const entryInfo = v.u32(F.VM_ENTRY_INTR_INFO_FIELD);
+    if (entryInfo & INTR.VALID) v.setU32(F.VM_ENTRY_INTR_INFO_FIELD, entryInfo & ~INTR.VALID);
+    const guestRip = s.rip >= 0 ? BigInt(s.rip) : BigInt.asUintN(64, BigInt(s.rip));
     // 28.3: guest state; 28.4: the VM-exit MSR-store area.
     saveGuestState(s, v, c.exitCtl);
     if (c.exitCtl & EXIT.SAVE_PREEMPTION && this.timerDeadline >= 0) {
       // 28.3.4: the timer value at the exit (0 when the exit is due to its expiry).
       const left = Math.max(0, this.timerDeadline - s.icount);
-      wnum(v, "VMX_PREEMPTION_TIMER_VALUE", ex.basic === R.PREEMPTION_TIMER ? 0 : Math.ceil(left / 2 ** this.caps.preemptionShift));
+      v.setU32(F.VMX_PREEMPTION_TIMER_VALUE, ex.basic === R.PREEMPTION_TIMER ? 0 : Math.ceil(left / 2 ** this.caps.preemptionShift));
     }
     this.mtfPending = false;
     this.timerDeadline = -1;
@@ -307,12 +330,12 @@ export class VmxEngine {
     loadHostState(s, v, c.exitCtl);
     // NMIs are blocked after a VM exit caused by an NMI, until the host's IRET (28.5.? event blocking).
     s.nmiBlocked = ex.basic === R.EXCEPTION_NMI && (intrInfo & 0x7ff) === ((ITYPE.NMI << 8) | 2);
-    this.loadMsrArea(v, "VM_EXIT_MSR_LOAD_ADDR", "VM_EXIT_MSR_LOAD_COUNT");
+    this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
     // What the exit wrote is consistent guest state: VMRESUME need not re-check it.
     v.clearChanged();
     const rec: ExitRecord = {
       n: this.exits.length + 1, reason: exitReasonName(ex.basic), basicReason: ex.basic, exitReason: ex.basic,
-      qualification: q, guestRip, instructionLength: ex.instrLen,
+      qualification: qn >= 0 ? BigInt(qn) : (ex.qualification as bigint), guestRip, instructionLength: ex.instrLen,
     };
     if (e.instrInfo !== undefined) rec.instructionInfo = e.instrInfo;
     if (e.gla !== undefined) rec.guestLinearAddress = BigInt.asUintN(64, BigInt(e.gla));
@@ -351,7 +374,7 @@ export class VmxEngine {
     wnum(v, "EXIT_QUALIFICATION", qualification);
     if (this.state.nonRoot) this.leaveNonRoot();
     loadHostState(s, v, exitCtl);
-    this.loadMsrArea(v, "VM_EXIT_MSR_LOAD_ADDR", "VM_EXIT_MSR_LOAD_COUNT");
+    this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
     const rec: ExitRecord = {
       n: this.exits.length + 1, reason: exitReasonName(reason & 0xffff), basicReason: reason & 0xffff, exitReason: reason >>> 0,
       qualification: BigInt(qualification), guestRip, instructionLength: 0, entryFailure: failure,
@@ -370,7 +393,7 @@ export class VmxEngine {
     this.timerDeadline = -1;
     if (c.pin & PIN.PREEMPTION_TIMER) {
       // The timer counts down by 1 each time TSC bit X changes, X = IA32_VMX_MISC[4:0] (26.5.1).
-      this.timerDeadline = s.icount + r32(v, "VMX_PREEMPTION_TIMER_VALUE") * 2 ** this.caps.preemptionShift;
+      this.timerDeadline = s.icount + v.u32(F.VMX_PREEMPTION_TIMER_VALUE) * 2 ** this.caps.preemptionShift;
     }
     this.setSlice();
   }
@@ -424,11 +447,11 @@ export class VmxEngine {
   // ------------------------------------------------------------------ MSR areas (27.4, 28.4, 28.6)
 
   /** Loads an MSR-load area; returns the 1-based index and reason of the first entry that cannot be loaded. */
-  private loadMsrArea(v: VmcsAccess, addrField: string, countField: string): { index: number; why: string } | null {
-    const count = r32(v, countField);
+  private loadMsrArea(v: Vmcs, addrSlot: number, countSlot: number): { index: number; why: string } | null {
+    const count = v.u32(countSlot);
     if (count === 0) return null;
     const s = this.cpu.s;
-    const base = rnat(v, addrField);
+    const base = v.num(addrSlot);
     for (let i = 0; i < count; i++) {
       const e = base + i * 16;
       const index = Number(s.mem.read(e, 4));
@@ -442,11 +465,11 @@ export class VmxEngine {
   }
 
   /** The VM-exit MSR-store area: bits 127:64 of each entry receive the MSR's value (28.4). */
-  private storeMsrArea(v: VmcsAccess): void {
-    const count = r32(v, "VM_EXIT_MSR_STORE_COUNT");
+  private storeMsrArea(v: Vmcs): void {
+    const count = v.u32(F.VM_EXIT_MSR_STORE_COUNT);
     if (count === 0) return;
     const s = this.cpu.s;
-    const base = rnat(v, "VM_EXIT_MSR_STORE_ADDR");
+    const base = v.num(F.VM_EXIT_MSR_STORE_ADDR);
     for (let i = 0; i < count; i++) {
       const e = base + i * 16;
       s.mem.write(e + 8, 8, readMsr(s, Number(s.mem.read(e, 4))));

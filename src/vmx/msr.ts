@@ -35,6 +35,22 @@ export function writeMsr(s: CpuState, index: number, v: bigint): void {
   }
 }
 
+/** An MSR kept as a number (SYSENTER_*: 32-bit or canonical values) without allocating a BigInt when it is unchanged. */
+export function setMsrNum(s: CpuState, index: number, v: number): void {
+  const cur = s.msrs.get(index);
+  // Number(bigint) allocates nothing: compare that way when v is not negative.
+  if (cur !== undefined && (v >= 0 ? Number(cur) === v : Number(BigInt.asIntN(64, cur)) === v)) return;
+  s.msrs.set(index, BigInt.asUintN(64, BigInt(v)));
+}
+
+/** An MSR as a signed double (exact for 32-bit and canonical values). */
+export function msrNum(s: CpuState, index: number): number {
+  const cur = s.msrs.get(index);
+  if (cur === undefined) return 0;
+  const n = Number(cur);
+  return n < 2 ** 63 ? n : Number(BigInt.asIntN(64, cur));
+}
+
 /**
  * Why an MSR-load area entry cannot be loaded (SDM Vol. 3C 27.4, 28.6), or
  * null: FS/GS base, x2APIC MSRs, SMM MSRs, microcode update, reserved

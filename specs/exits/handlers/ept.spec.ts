@@ -111,3 +111,22 @@ describe("EPT misconfiguration (SDM Vol. 3C 29.3.3.1)", () => {
     expect(v).toHaveExitedToUserspace("mmio", { direction: "read" });
   });
 });
+
+describe("APIC access (Table 28-6) without an in-kernel APIC", () => {
+  it("a write to the EOI register becomes an MMIO write at APIC_ACCESS_ADDR + offset", () => {
+    const v = fakeVcpu({
+      exit: { reason: "APIC_ACCESS", qualification: { apicAccess: { offset: 0xb0, access: "linear-write" } } },
+      vmcs: { APIC_ACCESS_ADDR: 0xfee0_0000n },
+      regs: { rax: 0xfee0_00b0n, rbx: 0 },
+      memory: code("mov dword [rax], ebx"),
+    });
+    v.handle();
+    expect(v).toHaveExitedToUserspace("mmio", { address: 0xfee0_00b0n, direction: "write", size: 4, value: 0n });
+  });
+
+  it("an access during event delivery is an internal error", () => {
+    const v = fakeVcpu({ exit: { reason: "APIC_ACCESS", qualification: { apicAccess: { access: "physical-event-delivery" } } } });
+    v.handle();
+    expect(v).toHaveExitedToUserspace("internal-error", { reason: "APIC_ACCESS" });
+  });
+});

@@ -156,7 +156,7 @@ describe("VMREAD / VMWRITE", () => {
     ["default", "EPT_POINTER", "ok"], ["default", "VIRTUAL_PROCESSOR_ID", "ok"], ["default", "GUEST_IA32_PAT", "ok"],
     ["default", "GUEST_S_CET", "failValid(12)"], ["default", "PML_ADDRESS", "failValid(12)"], ["default", "GUEST_IA32_FRED_CONFIG", "failValid(12)"],
     ["minimal", "EPT_POINTER", "failValid(12)"], ["minimal", "VIRTUAL_PROCESSOR_ID", "failValid(12)"],
-    ["minimal", "SECONDARY_VM_EXEC_CONTROL", "failValid(12)"], ["minimal", "GUEST_IA32_EFER", "failValid(12)"],
+    ["minimal", "SECONDARY_VM_EXEC_CONTROL", "failValid(12)"], ["minimal", "GUEST_IA32_PERF_GLOBAL_CTRL", "failValid(12)"],
     ["minimal", "TSC_OFFSET", "ok"], ["minimal", "GUEST_SMBASE", "ok"],
   ])("%s profile: VMREAD %s → %s (fields exist only with their feature)", (profile, name, expected) => {
     const r = cur(profile);

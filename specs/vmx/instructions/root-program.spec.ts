@@ -9,6 +9,8 @@ import { assemble } from "../../../src/asm/assemble";
 import type { Cpu } from "../../../src/guest-cpu/cpu";
 import { GPR_NAMES } from "../../../src/guest-cpu/registers";
 import { createBareMachine } from "../../../src/vmm/bare";
+import { MISC, VmxCapabilities } from "../../../src/vmcs/capabilities";
+import { getProfile } from "../../../src/vmcs/profiles";
 import { VM_ERROR_LIST } from "../../../src/vmx/vm-errors";
 import { attachVmx } from "../../../src/vmx/vmx-unit";
 
@@ -167,5 +169,92 @@ describe("RDMSR of the capability MSRs follows the profile", () => {
 
   it.each([["no-vmx", 0x480], ["minimal", 0x48d], ["minimal", 0x48b]])("%s: RDMSR 0x%s is #GP (the MSR does not exist)", (profile, msr) => {
     expect(rdmsr(profile, msr).faults).toEqual(["#GP"]);
+  });
+});
+
+describe("VMREAD/VMWRITE outside 64-bit mode (32-bit operands, SDM 31.3)", () => {
+  it("a full-access VMWRITE of a 64-bit field clears bits 63:32; VMREAD returns bits 31:0; _HIGH reaches 63:32", () => {
+    const src = `
+  mov dword [0x300000], 0x83   ; one 4-MiB page (PS) maps 0-4 MiB
+  mov eax, 0x300000
+  mov cr3, eax
+  mov eax, 0x2010              ; VMXE, PSE
+  mov cr4, eax
+  mov eax, 0x80000031          ; PG, NE, ET, PE
+  mov cr0, eax
+  mov ecx, 0x480
+  rdmsr
+  mov [0x200000], eax
+  mov [0x201000], eax
+  vmxon [vmxon_ptr]
+  vmclear [vmcs_a]
+  vmptrld [vmcs_a]
+  mov ebx, 0x201b              ; EPT_POINTER_HIGH
+  mov eax, 0xabcd
+  vmwrite ebx, eax
+  mov ebx, 0x201a              ; EPT_POINTER, full access: bits 63:32 become 0
+  mov eax, 0x12345000
+  vmwrite ebx, eax
+  mov ebx, 0x201b
+  mov eax, 0x77
+  vmwrite ebx, eax
+  mov ebx, 0x201a
+  vmread esi, ebx
+  mov ebx, 0x201b
+  vmread edi, ebx
+  mov ebx, 0x681e              ; GUEST_RIP (natural width)
+  mov eax, 0xfffffff0
+  vmwrite ebx, eax
+  vmread ebp, ebx
+  hlt
+align 8
+vmxon_ptr: dq 0x200000
+vmcs_a: dq 0x201000
+`;
+    const { bytes } = assemble(src, { org: ORG, bits: 32 });
+    const cpu = createBareMachine(bytes, { memory: 4 << 20, mode: "protected32", load: ORG });
+    const vmx = attachVmx(cpu, "default");
+    const r = cpu.run(1000);
+    expect(cpu.faults).toEqual([]);
+    expect(r.stop).toBe("hlt");
+    expect(cpu.s.lo[6]! >>> 0).toBe(0x12345000); // esi
+    expect(cpu.s.lo[7]! >>> 0).toBe(0x77); // edi
+    expect(cpu.s.lo[5]! >>> 0).toBe(0xffff_fff0); // ebp
+    expect(vmx.state.current!.read("EPT_POINTER")).toBe(0x77_1234_5000n);
+    expect(vmx.state.current!.read("GUEST_RIP")).toBe(0xffff_fff0n); // zero-extended, not sign-extended
+  });
+});
+
+/**
+ * The same program on the Bochs reference (shared/tools/bochs-vmx, model
+ * corei5_arrandale_m520: EPT and VPID, but no IA32_VMX_MISC bit 29, so
+ * vmxlab runs it on the default profile without that bit):
+ * fixtures/bochs-vm-errors.s, registers recorded from its run. The one
+ * difference in the source: CR0/CR4 are loaded from immediates.
+ */
+describe("agreement with Bochs on VMfail flags and error numbers", () => {
+  const BOCHS = { r8: 0x2n, r9: 0x3n, r10: 15n, r11: 3n, r12: 11n, r13: 12n, r14: 0x42n, r15: 13n, rsi: 2n, rdi: 28n, rbp: 5n };
+  it("VMXON twice, errors 15, 3, 11, 12, 13, 2, 28, 5", () => {
+    const { readFileSync } = jest.requireActual("node:fs") as typeof import("node:fs");
+    const gas = readFileSync(`${__dirname}/fixtures/bochs-vm-errors.s`, "utf8");
+    const body = gas
+      .replace(".intel_syntax noprefix\n.code64\n", "")
+      .replace("  mov rax, cr0\n  or rax, 0x20\n", "  mov eax, 0x80000031\n")
+      .replace("  mov rax, cr4\n  or rax, 0x2000\n", "  mov eax, 0x2020\n")
+      .replace(/\[rip\+(\w+)\]/g, "[rel $1]")
+      .replace(/dword ptr/g, "dword")
+      .replace(".align 8", "align 8")
+      .replace(/\.quad/g, "dq");
+    const { bytes } = assemble(body, { org: ORG });
+    const cpu = createBareMachine(bytes, { memory: 4 << 20, mode: "long64", load: ORG });
+    const d = getProfile("default").spec;
+    attachVmx(cpu, new VmxCapabilities({ ...d, name: "arrandale-like", misc: d.misc & ~MISC.VMWRITE_ANY }));
+    expect(cpu.run(1000).stop).toBe("hlt");
+    const got: Record<string, bigint> = {};
+    for (const n of Object.keys(BOCHS)) {
+      const i = GPR_NAMES.indexOf(n as (typeof GPR_NAMES)[number]);
+      got[n] = (BigInt(cpu.s.hi[i]! >>> 0) << 32n) | BigInt(cpu.s.lo[i]! >>> 0);
+    }
+    expect(got).toEqual(BOCHS);
   });
 });

@@ -3,9 +3,10 @@ import type { CommandModule } from "yargs";
 import { inputError } from "../../common/errors";
 import { explainExitReason } from "../../exits/explain";
 import { explainVmInstructionError, seeAlsoVmError } from "../../vmx/explain-vm-error";
+import { explainEntryCheck } from "../../vmx/entry/explain";
 
 /** Lookups in order; the first that knows the query answers. */
-const EXPLAINERS: ((q: string) => string | undefined)[] = [explainExitReason, explainVmInstructionError];
+const EXPLAINERS: ((q: string) => string | undefined)[] = [explainExitReason, explainVmInstructionError, explainEntryCheck];
 
 export const explainCommand: CommandModule<object, { query: string[] }> = {
   command: "explain <query..>",
@@ -15,6 +16,7 @@ export const explainCommand: CommandModule<object, { query: string[] }> = {
       .positional("query", { type: "string", array: true, demandOption: true, describe: "exit reason name or number, vm-error N, or check id" })
       .example("$0 explain CR_ACCESS", "the CR-access exit and its qualification")
       .example("$0 explain vm-error 7", "VM entry with invalid control fields")
+      .example("$0 explain guest-cr0-pg-pe", "a VM-entry check; `explain entry-checks` lists them all")
       .strict(),
   handler: (a) => {
     const q = [a.query].flat().map(String).join(" ").trim();

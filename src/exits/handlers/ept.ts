@@ -35,3 +35,18 @@ export const handleEptMisconfig: Handler = (vcpu) => {
     reason: "EPT_MISCONFIG",
   });
 };
+
+/**
+ * APIC access (reason 44, Table 28-6) without an in-kernel local APIC: a
+ * linear read or write of the APIC-access page becomes an MMIO exit at
+ * APIC_ACCESS_ADDR + offset, so a userspace APIC model can answer it (KVM with
+ * a userspace irqchip sends the xAPIC page to userspace the same way). Fetches
+ * and accesses during event delivery cannot be emulated: internal error.
+ */
+export const handleApicAccess: Handler = (vcpu) => {
+  const a = vcpu.exit.qualification.apicAccess;
+  if (a.access !== "linear-read" && a.access !== "linear-write") {
+    return vcpu.toUserspace("internal-error", { message: `APIC access of type ${a.access} at offset ${hex(a.offset)} cannot be emulated`, reason: "APIC_ACCESS" });
+  }
+  exitToMmio(vcpu, (vcpu.vmread("APIC_ACCESS_ADDR") & ~0xfffn) + BigInt(a.offset));
+};

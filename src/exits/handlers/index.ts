@@ -6,8 +6,9 @@
 import type { ExitReason } from "../reasons";
 import { handleCpuid } from "./cpuid";
 import { handleCrAccess } from "./cr-access";
+import { handleGdtrIdtr, handleLdtrTr } from "./descriptor-table";
 import { handleDrAccess } from "./dr-access";
-import { handleEptMisconfig, handleEptViolation } from "./ept";
+import { handleApicAccess, handleEptMisconfig, handleEptViolation } from "./ept";
 import {
   handleEntryFailure, handleExceptionNmi, handleExternalInterrupt, handleInterruptWindow, handleMonitorTrapFlag,
   handleNmiWindow, handlePreemptionTimer, handleTripleFault, handleVmxInstruction, injectInvalidOpcode, resumeGuest, unhandled,
@@ -64,10 +65,10 @@ export const DEFAULT_HANDLERS = {
   PAUSE_INSTRUCTION: skipInstruction,
   MCE_DURING_VMENTRY: handleEntryFailure,
   TPR_BELOW_THRESHOLD: resumeGuest,
-  APIC_ACCESS: unhandled,
+  APIC_ACCESS: handleApicAccess,
   EOI_INDUCED: resumeGuest,
-  GDTR_IDTR: unhandled,
-  LDTR_TR: unhandled,
+  GDTR_IDTR: handleGdtrIdtr,
+  LDTR_TR: handleLdtrTr,
   EPT_VIOLATION: handleEptViolation,
   EPT_MISCONFIG: handleEptMisconfig,
   INVEPT: handleVmxInstruction,
@@ -103,4 +104,5 @@ export const DEFAULT_HANDLERS = {
 
 export { completeIoIn } from "./io";
 export { completeMmioRead } from "./mmio";
+export { memoryOperandAddress } from "./operand";
 export { HYPERCALLS } from "./vmcall";

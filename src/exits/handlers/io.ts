@@ -7,10 +7,10 @@
  * MAX_STRING_ELEMENTS elements per exit through guest memory.
  */
 import type { IoQualification } from "../qualification";
-import { hex } from "../../common/u64";
-import { GuestMemoryError, type Vcpu } from "../vcpu";
+import type { Vcpu } from "../vcpu";
+import { memoryFault } from "./faults";
 import type { Handler } from "./types";
-import { guestCpl, guestIn64BitMode, setRegSized } from "./util";
+import { guestIn64BitMode, setRegSized } from "./util";
 
 export const MAX_STRING_ELEMENTS = 4096;
 const RFLAGS_DF = 1n << 10n;
@@ -49,21 +49,6 @@ function elementBase(vcpu: Vcpu, q: IoQualification, count: number): bigint {
   return df ? first - BigInt((count - 1) * q.size) : first;
 }
 
-/**
- * INS/OUTS touching memory the guest has not mapped: a #PF for the guest, as
- * KVM's emulator raises it (error code: W for INS, U at CPL 3; CR2 = address);
- * memory the VM has no RAM for is an internal error.
- */
-function memoryFault(vcpu: Vcpu, e: unknown, write: boolean): void {
-  if (!(e instanceof GuestMemoryError)) throw e;
-  if (e.space === "linear") {
-    vcpu.setReg("cr2", e.address);
-    const user = guestCpl(vcpu) === 3 ? 4 : 0;
-    return vcpu.inject({ vector: "PF", errorCode: (write ? 2 : 0) | user });
-  }
-  vcpu.toUserspace("internal-error", { message: `string I/O on guest-physical ${hex(e.address)}, which is not RAM: ${e.message}`, reason: "IO_INSTRUCTION" });
-}
-
 export const handleIo: Handler = (vcpu) => {
   const q = vcpu.exit.qualification.io;
   const base = { port: q.port, size: q.size };
@@ -82,7 +67,7 @@ export const handleIo: Handler = (vcpu) => {
     try {
       bytes = vcpu.readGuest(elementBase(vcpu, q, count), count * q.size);
     } catch (e) {
-      return memoryFault(vcpu, e, false);
+      return memoryFault(vcpu, e, false, "IO_INSTRUCTION");
     }
     const df = (vcpu.getReg("rflags") & RFLAGS_DF) !== 0n;
     const values = Array.from({ length: count }, (_, i) => readElement(bytes, df ? count - 1 - i : i, q.size));
@@ -117,7 +102,7 @@ export function completeIoIn(vcpu: Vcpu, values: number | readonly number[]): vo
   try {
     vcpu.writeGuest(elementBase(vcpu, q, count), bytes);
   } catch (e) {
-    return memoryFault(vcpu, e, true);
+    return memoryFault(vcpu, e, true, "IO_INSTRUCTION");
   }
   finishString(vcpu, q, "rdi", count, all);
 }

@@ -5,12 +5,12 @@
  * except through `hostLma` (27.2.4 depends on the processor's mode at
  * VMLAUNCH/VMRESUME) and `readPhys` (PDPTEs in memory, 27.3.1.6).
  */
-import type { VmcsAccess } from "../access";
+import { SLOT, type Vmcs } from "../../vmcs/vmcs";
+import type { FieldName } from "../../vmcs/fields";
 import type { VmxCaps } from "../caps";
 import { CPU, CPU2, ENTRY, EXIT, INTR, PIN } from "../ctl";
 
 export class CheckEnv {
-  private readonly cache = new Map<string, bigint>();
   readonly pin: number;
   readonly primary: number;
   /** The secondary controls as they take effect: 0 unless "activate secondary controls" is 1 (25.6.2). */
@@ -25,19 +25,19 @@ export class CheckEnv {
   readonly unrestricted: boolean;
 
   constructor(
-    readonly vmcs: VmcsAccess,
+    readonly vmcs: Vmcs,
     readonly caps: VmxCaps,
     /** IA32_EFER.LMA of the logical processor executing VMLAUNCH/VMRESUME. */
     readonly hostLma: boolean,
     readonly readPhys: (addr: number) => bigint = () => 0n,
   ) {
-    this.pin = this.n("PIN_BASED_VM_EXEC_CONTROL");
-    this.primary = this.n("CPU_BASED_VM_EXEC_CONTROL");
-    this.secondaryRaw = this.n("SECONDARY_VM_EXEC_CONTROL");
+    this.pin = vmcs.u32(SLOT.PIN_BASED_VM_EXEC_CONTROL);
+    this.primary = vmcs.u32(SLOT.CPU_BASED_VM_EXEC_CONTROL);
+    this.secondaryRaw = vmcs.u32(SLOT.SECONDARY_VM_EXEC_CONTROL);
     this.secondary = this.primary & CPU.SECONDARY ? this.secondaryRaw : 0;
-    this.exit = this.n("VM_EXIT_CONTROLS");
-    this.entry = this.n("VM_ENTRY_CONTROLS");
-    this.intrInfo = this.n("VM_ENTRY_INTR_INFO_FIELD");
+    this.exit = vmcs.u32(SLOT.VM_EXIT_CONTROLS);
+    this.entry = vmcs.u32(SLOT.VM_ENTRY_CONTROLS);
+    this.intrInfo = vmcs.u32(SLOT.VM_ENTRY_INTR_INFO_FIELD);
     this.ia32e = (this.entry & ENTRY.IA32E) !== 0;
     this.host64 = (this.exit & EXIT.HOST_64) !== 0;
     this.unrestricted = (this.secondary & CPU2.UNRESTRICTED) !== 0;
@@ -45,17 +45,12 @@ export class CheckEnv {
 
   /** A field's value (64 bits, unsigned). */
   v(name: string): bigint {
-    let x = this.cache.get(name);
-    if (x === undefined) {
-      x = this.vmcs.read(name);
-      this.cache.set(name, x);
-    }
-    return x;
+    return this.vmcs.get(SLOT[name as FieldName]);
   }
 
   /** A field's low 32 bits as an unsigned number. */
   n(name: string): number {
-    return Number(this.v(name) & 0xffff_ffffn);
+    return this.vmcs.u32(SLOT[name as FieldName]);
   }
 
   has(word: "pin" | "primary" | "secondary" | "exit" | "entry", mask: number): boolean {

@@ -9,6 +9,8 @@
 import type { EntryCheck, CheckPhase } from "./checks";
 import { ENTRY_CHECKS } from "./checks";
 import type { CheckEnv } from "./env";
+import type { FieldName } from "../../vmcs/fields";
+import { SLOT } from "../../vmcs/vmcs";
 
 export const VMERR_ENTRY_INVALID_CONTROL = 7, VMERR_ENTRY_INVALID_HOST = 8;
 export const EXIT_INVALID_GUEST_STATE = 33, EXIT_MSR_LOAD_FAIL = 34, EXIT_ENTRY_FAILURE_BIT = 0x8000_0000;
@@ -37,18 +39,21 @@ export function failureOf(c: EntryCheck, env: CheckEnv): EntryFailure {
 /** Checks whose outcome depends on something other than VMCS fields: run on every entry. */
 const ALWAYS = new Set(["host-outside-ia32e", "host-in-ia32e", "guest-pdptes"]);
 
-/** Field name → indices of the checks that read it, for incremental VMRESUME checking. */
+/** VMCS slot → indices of the checks that read the field, for incremental VMRESUME checking. */
 export class CheckPlan {
-  private readonly byField = new Map<string, number[]>();
+  private readonly bySlot: number[][] = [];
   private readonly always: number[] = [];
+  private readonly picked: Uint8Array;
+  private readonly order: number[] = [];
 
   constructor(readonly checks: readonly EntryCheck[] = ENTRY_CHECKS) {
+    this.picked = new Uint8Array(checks.length);
     checks.forEach((c, i) => {
       if (ALWAYS.has(c.id)) this.always.push(i);
       for (const f of c.fields) {
-        let l = this.byField.get(f);
-        if (!l) this.byField.set(f, (l = []));
-        l.push(i);
+        const slot = SLOT[f as FieldName];
+        if (slot === undefined) throw new Error(`entry check ${c.id}: unknown field ${f}`);
+        (this.bySlot[slot] ??= []).push(i);
       }
     });
   }
@@ -59,14 +64,28 @@ export class CheckPlan {
     return null;
   }
 
-  /** Runs only the checks that read one of `changed` (plus the ALWAYS ones), still in SDM order. */
-  runChanged(env: CheckEnv, changed: Iterable<string>): EntryFailure | null {
-    const pick = new Set<number>(this.always);
-    for (const f of changed) {
-      const l = this.byField.get(f);
-      if (l) for (const i of l) pick.add(i);
+  /** Runs only the checks that read a field in the `changed` slots (plus the ALWAYS ones), still in SDM order. */
+  runChanged(env: CheckEnv, changed: readonly number[]): EntryFailure | null {
+    const order = this.order;
+    const picked = this.picked;
+    order.length = 0;
+    for (const i of this.always) {
+      picked[i] = 1;
+      order.push(i);
     }
-    const order = [...pick].sort((a, b) => a - b);
+    for (let k = 0; k < changed.length; k++) {
+      const l = this.bySlot[changed[k]!];
+      if (l === undefined) continue;
+      for (let j = 0; j < l.length; j++) {
+        const i = l[j]!;
+        if (picked[i] === 0) {
+          picked[i] = 1;
+          order.push(i);
+        }
+      }
+    }
+    if (order.length > 1) order.sort(byNumber);
+    for (const i of order) picked[i] = 0;
     for (const i of order) {
       const c = this.checks[i]!;
       if (!c.test(env)) return failureOf(c, env);
@@ -74,5 +93,7 @@ export class CheckPlan {
     return null;
   }
 }
+
+const byNumber = (a: number, b: number) => a - b;
 
 export const DEFAULT_PLAN = new CheckPlan();

@@ -3,7 +3,7 @@
  * entry: the guest cannot change them, and the VMCS may be written only in
  * root operation, so they stay valid until the next VM exit.
  */
-import { r32, rnat, type VmcsAccess } from "../access";
+import { SLOT as F, type Vmcs } from "../../vmcs/vmcs";
 import { CPU } from "../ctl";
 
 export class ExecControls {
@@ -26,27 +26,31 @@ export class ExecControls {
   tscOffset = 0n;
   tscMultiplier = 0n;
 
-  load(v: VmcsAccess): void {
-    this.pin = r32(v, "PIN_BASED_VM_EXEC_CONTROL");
-    this.primary = r32(v, "CPU_BASED_VM_EXEC_CONTROL");
-    this.secondary = this.primary & CPU.SECONDARY ? r32(v, "SECONDARY_VM_EXEC_CONTROL") : 0;
-    this.exitCtl = r32(v, "VM_EXIT_CONTROLS");
-    this.entryCtl = r32(v, "VM_ENTRY_CONTROLS");
-    this.exceptionBitmap = r32(v, "EXCEPTION_BITMAP");
-    this.pfecMask = r32(v, "PAGE_FAULT_ERROR_CODE_MASK");
-    this.pfecMatch = r32(v, "PAGE_FAULT_ERROR_CODE_MATCH");
+  load(v: Vmcs): void {
+    this.pin = v.u32(F.PIN_BASED_VM_EXEC_CONTROL);
+    this.primary = v.u32(F.CPU_BASED_VM_EXEC_CONTROL);
+    this.secondary = this.primary & CPU.SECONDARY ? v.u32(F.SECONDARY_VM_EXEC_CONTROL) : 0;
+    this.exitCtl = v.u32(F.VM_EXIT_CONTROLS);
+    this.entryCtl = v.u32(F.VM_ENTRY_CONTROLS);
+    this.exceptionBitmap = v.u32(F.EXCEPTION_BITMAP);
+    this.pfecMask = v.u32(F.PAGE_FAULT_ERROR_CODE_MASK);
+    this.pfecMatch = v.u32(F.PAGE_FAULT_ERROR_CODE_MATCH);
     // CR0/CR4 are 32-bit registers here; the upper halves of the masks cannot matter.
-    this.cr0Mask = r32(v, "CR0_GUEST_HOST_MASK");
-    this.cr0Shadow = r32(v, "CR0_READ_SHADOW");
-    this.cr4Mask = r32(v, "CR4_GUEST_HOST_MASK");
-    this.cr4Shadow = r32(v, "CR4_READ_SHADOW");
-    const n = Math.min(r32(v, "CR3_TARGET_COUNT"), 4);
-    this.cr3Targets = [];
-    for (let i = 0; i < n; i++) this.cr3Targets.push(rnat(v, `CR3_TARGET_VALUE${i}`));
-    this.ioBitmapA = rnat(v, "IO_BITMAP_A");
-    this.ioBitmapB = rnat(v, "IO_BITMAP_B");
-    this.msrBitmap = rnat(v, "MSR_BITMAP");
-    this.tscOffset = BigInt.asIntN(64, v.read("TSC_OFFSET"));
-    this.tscMultiplier = v.read("TSC_MULTIPLIER");
+    this.cr0Mask = v.u32(F.CR0_GUEST_HOST_MASK);
+    this.cr0Shadow = v.u32(F.CR0_READ_SHADOW);
+    this.cr4Mask = v.u32(F.CR4_GUEST_HOST_MASK);
+    this.cr4Shadow = v.u32(F.CR4_READ_SHADOW);
+    const n = Math.min(v.u32(F.CR3_TARGET_COUNT), 4);
+    this.cr3Targets.length = 0;
+    for (let i = 0; i < n; i++) this.cr3Targets.push(v.num(TARGETS[i]!));
+    this.ioBitmapA = v.num(F.IO_BITMAP_A);
+    this.ioBitmapB = v.num(F.IO_BITMAP_B);
+    this.msrBitmap = v.num(F.MSR_BITMAP);
+    if (this.primary & CPU.TSC_OFFSETTING) {
+      this.tscOffset = BigInt.asIntN(64, v.get(F.TSC_OFFSET));
+      this.tscMultiplier = v.get(F.TSC_MULTIPLIER);
+    }
   }
 }
+
+const TARGETS = [F.CR3_TARGET_VALUE0, F.CR3_TARGET_VALUE1, F.CR3_TARGET_VALUE2, F.CR3_TARGET_VALUE3];
