@@ -790,7 +790,12 @@ export class Vm {
     if (img.header.memorySize !== this.mem.size) throw inputError(`${file}: snapshot of ${img.header.memorySize} bytes of host memory, this VM has ${this.mem.size}`);
     this.mem.bytes.set(img.memory); // not a guest write: nothing to preserve for CoW, caches are flushed below
     this.applyHeader(img.header);
-    if (this.cow) this.cow = null, (this.mem.onWatchWrite = null);
+    // Earlier copy-on-write snapshots described the memory just replaced: they end here.
+    if (this.cow) {
+      for (const snap of [...this.cow.snapshots()]) this.cow.release(snap);
+      this.cow = null;
+      this.mem.onWatchWrite = null;
+    }
     this.mem.pageFlags.fill(0);
     flushCpuCaches(this.cpu);
   }
