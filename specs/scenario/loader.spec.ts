@@ -75,6 +75,12 @@ describe("bad YAML", () => {
     expect(messages("guest: { hex: f4 }\nguest: { hex: 90 }\n")[0]).toMatch(/^lab\.yaml:2:1: invalid YAML: Map keys must be unique/);
   });
 
+  it("explains a code line indented less than the block's first line", () => {
+    expect(messages("guest:\n  code: |\n        nop\n    next:\n        hlt\n")[0]).toMatch(
+      /^lab\.yaml:4:\d+: invalid YAML: .*\(line 4 is indented less than the first line of the `code: \|` block at line 3/,
+    );
+  });
+
   it("rejects a file that is not a mapping", () => {
     expect(messages("- a\n- b\n")[0]).toMatch(/^lab\.yaml:1:1: a scenario is a mapping/);
   });

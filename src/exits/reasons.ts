@@ -10,7 +10,7 @@
  * from vmx/vmm.
  */
 
-/** Basic exit reason numbers (exit-reason field bits 15:0, SDM Vol. 3C 25.9.1 Table 25-18, Appendix C). */
+/** Basic exit reason numbers (exit-reason field bits 15:0, SDM Vol. 3C 25.9.1, Appendix C). */
 export const EXIT_REASON_NUMBERS = {
   EXCEPTION_NMI: 0,
   EXTERNAL_INTERRUPT: 1,

@@ -4,7 +4,7 @@
  * and TLB effects. Families in insn/ emit calls to these.
  */
 import { getCF as cfOf, testCondition, updateArith } from "./flags";
-import { CpuFault, GP, UD } from "./exceptions";
+import { CpuFault, DB, GP, UD } from "./exceptions";
 import { loadSegment } from "./descriptors";
 import type { Insn } from "./insn";
 import { CR_MOV_FROM, CR_MOV_TO, OP } from "./intercept";
@@ -120,7 +120,9 @@ export function movToCr(s: CpuState, insn: Insn, cr: number, gpr: number): void 
   let v = s.bits === 64 ? hi * 4294967296 + (lo >>> 0) : lo >>> 0;
   if (cr !== 0 && cr !== 2 && cr !== 3 && cr !== 4 && cr !== 8) throw new CpuFault(UD);
   if (s.icpt) v = s.icpt.writeCr(s, insn, cr, CR_MOV_TO, gpr, v);
-  writeCr(s, cr, v);
+  // CR3: bit 63 (PCID no-flush) is taken from the register itself, since a double cannot hold it next to low bits.
+  if (cr === 3 && s.bits === 64) writeCr3(s, (hi & 0x7fff_ffff) * 4294967296 + (lo >>> 0), hi < 0);
+  else writeCr(s, cr, v);
 }
 
 /** Loads a control register with the checks and side effects of MOV to CR. */
@@ -174,19 +176,32 @@ function writeCr0(s: CpuState, v: number): void {
   s.cr0 = (n | CR0.ET) & ~(0x1ffaffc0 & ~0); // bits 28:19, 17, 15:6 are reserved (read as 0)
   if ((n & CR0.PG) !== 0 && s.efer & EFER.LME) s.efer |= EFER.LMA;
   else if (!(n & CR0.PG)) s.efer &= ~EFER.LMA;
-  if ((old ^ s.cr0) & (CR0.PG | CR0.WP | CR0.PE)) s.tlb.flushAll();
+  if ((old ^ s.cr0) & (CR0.PG | CR0.WP | CR0.PE)) s.mmu.flushCurrentVpid();
   s.updateMode();
 }
 
-function writeCr3(s: CpuState, v: number): void {
+/**
+ * MOV to CR3: with CR4.PCIDE, bit 63 of the source means "keep this PCID's
+ * translations" and is not stored; in IA-32e mode bits 62:MAXPHYADDR are
+ * reserved (#GP(0)). The TLB switches to the new PCID's context and drops its
+ * non-global entries (SDM Vol. 3A 4.10.4.1).
+ */
+/** MAXPHYADDR as CPUID leaf 0x80000008 reports it. */
+function maxPhysAddr(s: CpuState): number {
+  return (s.cpuidModel.query(0x8000_0008, 0)[0] & 0xff) || 36;
+}
+
+function writeCr3(s: CpuState, v: number, bit63 = v < 0): void {
+  let noFlush = false;
+  if (bit63) {
+    if (!(s.cr4 & CR4.PCIDE)) throw new CpuFault(GP, 0);
+    noFlush = true;
+    if (v < 0) v += 2 ** 63;
+  }
+  if (s.efer & EFER.LMA && v >= 2 ** maxPhysAddr(s)) throw new CpuFault(GP, 0);
   reloadPdptes(s, s.cr0, v, s.cr4);
   s.cr3 = v;
-  if (s.cr4 & CR4.PCIDE) {
-    s.cr3 = v % 2 ** 63; // bit 63: do not flush
-    s.tlb.flushNonGlobal();
-  } else {
-    s.tlb.flushNonGlobal();
-  }
+  s.mmu.movCr3(noFlush);
 }
 
 const CR4_KNOWN = 0x7f7fff;
@@ -195,24 +210,55 @@ function writeCr4(s: CpuState, v: number): void {
   if (v < 0 || v > 0xffff_ffff || (v & ~CR4_KNOWN) !== 0) throw new CpuFault(GP, 0);
   if (s.efer & EFER.LMA && !(v & CR4.PAE)) throw new CpuFault(GP, 0);
   const old = s.cr4;
+  // PCIDE can be set only in IA-32e mode with CR3[11:0] = 0; LA57 cannot change in IA-32e mode (SDM Vol. 2B MOV CR).
+  if (v & CR4.PCIDE && !(old & CR4.PCIDE) && (!(s.efer & EFER.LMA) || s.cr3 % 4096 !== 0)) throw new CpuFault(GP, 0);
+  if ((old ^ v) & CR4.LA57 && s.efer & EFER.LMA) throw new CpuFault(GP, 0);
   if ((old ^ v) & (CR4.PAE | CR4.PGE | CR4.PSE | CR4.SMEP | CR4.SMAP)) reloadPdptes(s, s.cr0, s.cr3, v);
   s.cr4 = v;
-  if ((old ^ v) & (CR4.PGE | CR4.PAE | CR4.PSE | CR4.PCIDE | CR4.SMEP | CR4.SMAP | CR4.LA57)) s.tlb.flushAll();
+  if ((old ^ v) & (CR4.PGE | CR4.PAE | CR4.PSE | CR4.PCIDE | CR4.SMEP | CR4.SMAP | CR4.LA57)) s.mmu.flushCurrentVpid();
 }
 
-export function movToDr(s: CpuState, insn: Insn, dr: number, gpr: number): void {
+/**
+ * Debug-register number after the CR4.DE rule: DR4/DR5 are #UD with DE = 1,
+ * aliases of DR6/DR7 otherwise (SDM Vol. 3B 18.2.2). With DR7.GD any MOV DR is
+ * a #DB fault with DR6.BD set and GD cleared (18.2.4). Both come before a VM exit.
+ */
+function drIndex(s: CpuState, dr: number): number {
   requireCpl0(s);
+  if (dr > 7) throw new CpuFault(UD);
+  if (dr === 4 || dr === 5) {
+    if (s.cr4 & CR4.DE) throw new CpuFault(UD);
+    dr += 2;
+  }
+  if (s.dr[7]! & DR7_GD) {
+    s.dr[6] = (s.dr[6]! | DR6_BD) >>> 0;
+    s.dr[7] = s.dr[7]! - DR7_GD;
+    throw new CpuFault(DB);
+  }
+  return dr;
+}
+
+const DR7_GD = 1 << 13, DR6_BD = 1 << 13;
+
+export function movToDr(s: CpuState, insn: Insn, dr: number, gpr: number): void {
+  const n = drIndex(s, dr);
   s.icpt?.movDr(s, insn, dr, gpr, true);
   const [lo, hi] = gpr64(s, gpr);
-  s.dr[dr] = hi * 4294967296 + (lo >>> 0);
+  if (n >= 6) {
+    // DR6/DR7 bits 63:32 are reserved: #GP(0) (64-bit mode); fixed bits read back as the SDM gives them.
+    if (s.bits === 64 && hi !== 0) throw new CpuFault(GP, 0);
+    s.dr[n] = n === 6 ? ((lo & 0x0000_e00f) | 0xffff_0ff0) >>> 0 : ((lo & ~0xd800) | 0x400) >>> 0;
+    return;
+  }
+  s.dr[n] = s.bits === 64 ? hi * 4294967296 + (lo >>> 0) : lo >>> 0;
 }
 
 export function movFromDr(s: CpuState, insn: Insn, dr: number, gpr: number): void {
-  requireCpl0(s);
+  const n = drIndex(s, dr);
   s.icpt?.movDr(s, insn, dr, gpr, false);
-  const v = s.dr[dr]!;
+  const v = s.dr[n]!;
   s.lo[gpr] = v % 4294967296 | 0;
-  s.hi[gpr] = Math.floor(v / 4294967296) | 0;
+  s.hi[gpr] = s.bits === 64 ? Math.floor(v / 4294967296) | 0 : 0;
 }
 
 export { A_W, RSP };

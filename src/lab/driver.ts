@@ -3,6 +3,7 @@
  * that is not a terminal), a readline prompt, and a JSON event stream.
  */
 import * as readline from "node:readline";
+import { commandWords } from "./commands";
 import type { LabSession, Reply } from "./session";
 
 export const PROMPT = "(vmxlab) ";
@@ -35,7 +36,13 @@ export function runScriptJson(session: LabSession, commands: string[]): string {
 /** The interactive prompt; resolves when the user quits or closes input. */
 export function interactive(session: LabSession, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve) => {
-    const rl = readline.createInterface({ input, output, prompt: PROMPT, historySize: 200 });
+    const words = [...commandWords()].sort();
+    // Tab completes the command word.
+    const completer = (line: string): [string[], string] => {
+      const hits = words.filter((w) => w.startsWith(line.trim()));
+      return [hits.length ? hits : words, line];
+    };
+    const rl = readline.createInterface({ input, output, prompt: PROMPT, historySize: 200, completer });
     output.write("Type 'help' for commands, 'quit' to leave.\n");
     rl.prompt();
     rl.on("line", (line) => {

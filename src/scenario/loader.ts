@@ -73,7 +73,7 @@ export function parseScenarioYaml(text: string, file: string): { raw: unknown; p
     const issues: ScenarioIssue[] = errs.map((e) => {
       const p = lines.linePos(e.pos[0]);
       const msg = e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "");
-      return { path: [], message: `invalid YAML: ${msg}`, location: { file, line: p.line, col: p.col } };
+      return { path: [], message: `invalid YAML: ${msg}${blockHint(text, p.line)}`, location: { file, line: p.line, col: p.col } };
     });
     throw new ScenarioError(issues);
   }
@@ -87,6 +87,27 @@ export function parseScenarioYaml(text: string, file: string): { raw: unknown; p
     throw new ScenarioError([{ path: [], message: "a scenario is a mapping of keys (name, guest, vmcs, …, expect)", location: positions.locate([]) }]);
   }
   return { raw, positions };
+}
+
+/**
+ * A block scalar (`code: |`) takes its indentation from its first line; a
+ * later line indented less (a label written left of the instructions) ends
+ * the block and the YAML around it breaks. Says so when that is likely.
+ */
+function blockHint(text: string, errLine: number): string {
+  const lines = text.split("\n");
+  for (let i = errLine - 2; i >= 0; i--) {
+    const m = /^(\s*)(code|hex)\s*:\s*[|>]/.exec(lines[i]!);
+    if (!m) continue;
+    const first = lines.slice(i + 1).find((l) => l.trim() !== "");
+    const indent = first ? first.length - first.trimStart().length : 0;
+    const bad = lines[errLine - 1] ?? "";
+    const badIndent = bad.length - bad.trimStart().length;
+    if (badIndent > m[1]!.length && badIndent < indent)
+      return ` (line ${errLine} is indented less than the first line of the \`${m[2]}: |\` block at line ${i + 2}, which ends the block; indent every line of the block at least as much as its first line)`;
+    return "";
+  }
+  return "";
 }
 
 export function loadScenarioText(text: string, file: string): LoadedScenario {

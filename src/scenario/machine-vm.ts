@@ -4,7 +4,9 @@
  * the only place that knows both vocabularies.
  */
 import { resolve } from "node:path";
-import type { HandlerPolicy as VmHandlerPolicy } from "../exits/dispatcher";
+import { Dispatcher as ExitDispatcher, type HandlerPolicy as VmHandlerPolicy } from "../exits/dispatcher";
+import type { HandlerOutcome, RegisterName, Vcpu } from "../exits/vcpu";
+import { GPR_BY_NUMBER } from "../exits/qualification/bits";
 import type { ControlWord } from "../vmcs/controls";
 import { DEFAULT_CONTROLS, type ControlLists } from "../vmm/default-vmcs";
 import { Vm, type VmOptions } from "../vmm/vm";
@@ -105,8 +107,33 @@ export function vmOptions(ls: LoadedScenario): VmOptions {
   };
 }
 
+/**
+ * The default dispatcher with the scenario's handler policies, noting the
+ * registers each exit's report line needs (the value a MOV to CR wrote, the
+ * MSR index, the hypercall number) before the handler changes them.
+ */
+class RecordingDispatcher {
+  readonly regsAt = new Map<number, Partial<Record<string, bigint>>>();
+  private n = 0;
+  constructor(private readonly inner: ExitDispatcher) {}
+
+  dispatch(vcpu: Vcpu): HandlerOutcome {
+    this.n++;
+    const reason = vcpu.exit.reason;
+    const names: RegisterName[] =
+      reason === "CR_ACCESS" ? [GPR_BY_NUMBER[Number((vcpu.exit.qualification.raw >> 8n) & 0xfn)] as RegisterName]
+      : reason === "MSR_READ" || reason === "MSR_WRITE" ? ["rcx", "rax", "rdx"]
+      : reason === "VMCALL" ? ["rax", "rbx"]
+      : [];
+    if (names.length) this.regsAt.set(this.n, Object.fromEntries(names.map((r) => [r, vcpu.getReg(r)])));
+    return this.inner.dispatch(vcpu);
+  }
+}
+
 export function runVm(ls: LoadedScenario): RunOutcome {
-  const vm = new Vm(vmOptions(ls));
+  const opts = vmOptions(ls);
+  const recorder = new RecordingDispatcher(new ExitDispatcher(opts.handlers ?? {}));
+  const vm = new Vm({ ...opts, dispatcher: recorder });
   const r = vm.run();
   const regs = {} as Record<ScenarioReg, bigint>;
   for (const n of REG_NAMES) regs[n] = BigInt(r.regs[n]);
@@ -130,7 +157,8 @@ export function runVm(ls: LoadedScenario): RunOutcome {
     steps: r.steps,
     ...(r.status !== undefined ? { status: r.status } : {}),
     ...(r.detail !== undefined ? { detail: r.detail } : {}),
-    exits: r.exits.map((x) => exitInfo(x)),
+    // Exits the dispatcher saw are numbered in the same order as the engine's records (entry failures never reach it).
+    exits: r.exits.map((x, i) => exitInfo(x, recorder.regsAt.get(i + 1 - r.exits.slice(0, i + 1).filter((e) => e.entryFailure).length))),
     userspaceExits: r.userspaceExits as UserspaceExit[],
     console: r.console,
     regs,

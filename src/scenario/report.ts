@@ -27,7 +27,8 @@ export function colorLevel(stream: NodeJS.WriteStream = process.stdout): number 
 function uexit(u: Record<string, unknown>): string {
   const { kind, ...rest } = u;
   if (kind === "io") return `io ${rest.direction} port ${rest.port} size ${rest.size} value ${rest.value}${printable(rest.value)}`;
-  if (kind === "mmio") return `mmio ${rest.direction} gpa ${rest.gpa} size ${rest.size} value ${rest.value}`;
+  if (kind === "fail-entry") return `fail-entry${rest.check ? ` check ${rest.check}` : ""}${rest.vmInstructionError !== undefined ? ` VM-instruction error ${rest.vmInstructionError}` : ""}`;
+  if (kind === "mmio") return `mmio ${rest.direction} gpa ${rest.address} size ${rest.size}${rest.value !== undefined ? ` value ${rest.value}` : ""}`;
   const more = Object.entries(rest).map(([k, v]) => `${k} ${String(v)}`).join(" ");
   return more ? `${String(kind)} ${more}` : String(kind);
 }
@@ -93,7 +94,7 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
     for (const l of text.split("\n")) lines.push(`  | ${l}`);
   }
   if (r.error) lines.push(c.red(`error: ${r.error}`));
-  if (r.stopDetail && r.stopReason !== "hlt") lines.push(`${c.cyan("stopped")}: ${r.stopDetail}`);
+  if (r.stopDetail && r.stopReason !== "hlt" && r.stopReason !== "fail-entry") lines.push(`${c.cyan("stopped")}: ${r.stopDetail}`);
   if (r.expectations.length) {
     lines.push(c.cyan("expectations"));
     for (const e of r.expectations) {

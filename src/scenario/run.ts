@@ -42,7 +42,7 @@ export function instructionAt(code: LoadedCode, rip: number, bits: 16 | 32 | 64)
 /** Userspace-exit data for JSON: numbers as hex strings (sizes and counts stay numbers), bigints never raw. */
 function jsonValue(key: string, v: unknown): unknown {
   if (typeof v === "bigint") return hex(v);
-  if (typeof v === "number") return key === "size" || key === "count" || key === "nr" || key === "code" ? v : hex(v);
+  if (typeof v === "number") return key === "size" || key === "count" || key === "nr" || key === "code" || key === "vmInstructionError" ? v : hex(v);
   if (Array.isArray(v)) return v.map((x) => jsonValue(key, x));
   return v;
 }
@@ -51,7 +51,8 @@ export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
   const expectations = evaluate(ls.scenario.expect, o, ls.guest.labels);
   const bits = ls.scenario.guest.mode === "long64" ? 64 : ls.scenario.guest.mode === "protected32" ? 32 : 16;
   const exits = o.exits.map((x: ExitInfo) => {
-    const instruction = x.instruction ?? instructionAt(ls.guest, x.guestRip, bits);
+    // A failed VM entry executed nothing: no instruction to show.
+    const instruction = x.entryFailure ? undefined : x.instruction ?? instructionAt(ls.guest, x.guestRip, bits);
     return {
       n: x.n,
       reason: x.reason,
