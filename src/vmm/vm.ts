@@ -177,6 +177,8 @@ export const VM_DEFAULTS = { memory: 16 << 20, load: 0x10000, rsp: 0x80000, step
 export const HOST_KICK_VECTOR = 0xf0;
 
 const INTR_VALID = 0x8000_0000;
+/** Longest guest slice without a look at the interrupt controller (instructions). */
+export const DEVICE_QUANTUM = 1000;
 
 export interface VmSnapshot {
   label: string;
@@ -516,6 +518,12 @@ export class Vm {
    * timer tick, and handle the exit. Sets stopReason when the run must end.
    */
   private cycle(budgetEnd: number): void {
+    // The debug-exit port written without an exit (not intercepted): the run ends at the end of that slice.
+    const dx = this.devices.debugExit;
+    if (dx && dx.status !== null && this.status === undefined) {
+      this.status = dx.status;
+      return this.stop("debug-exit", `debug-exit port written: 0x${dx.status.toString(16)}`);
+    }
     if (this.engine.exits.length >= this.limits.exits) return this.stop("exit-limit");
     if (this.steps >= budgetEnd) return this.stop("step-limit");
     // A run that stopped on the step budget left the guest in non-root operation: it just continues.
@@ -565,6 +573,13 @@ export class Vm {
   }
 
   private stop(reason: VmStopReason, detail?: string): void {
+    // A debug-exit write that did not exit (port not intercepted) is the real end of the run, whatever came after it.
+    const dx = this.devices.debugExit;
+    if (dx && dx.status !== null && this.status === undefined && reason !== "debug-exit") {
+      this.status = dx.status;
+      reason = "debug-exit";
+      detail = `debug-exit port written: 0x${dx.status.toString(16)}`;
+    }
     this.note({ kind: "stop", reason, ...(detail !== undefined ? { detail } : {}) });
     this.stopReason = reason;
     if (detail !== undefined) this.detail = detail;
@@ -608,6 +623,9 @@ export class Vm {
     const s = this.cpu.s;
     const pit = this.devices.pit;
     let budget = budgetEnd - this.steps;
+    // Devices the guest reaches without exits (ports the I/O bitmaps let through) can arm the timer or raise
+    // an IRQ mid-slice; the slice ends at least every DEVICE_QUANTUM instructions so the VMM notices.
+    if (this.devices.pic) budget = Math.min(budget, DEVICE_QUANTUM);
     const next = pit ? pit.nextEvent() : Infinity;
     if (Number.isFinite(next)) budget = Math.min(budget, Math.max(1, Math.ceil((next - this.clock()) / this.ticksPerInsn)));
     const r = this.cpu.run(budget);
@@ -738,9 +756,12 @@ export class Vm {
         completeMmioRead(this.vcpu, value);
         return;
       }
-      case "hlt":
-        if (!this.waitForInterrupt()) this.stop("hlt");
+      case "hlt": {
+        // Only an interrupt the guest can take (RFLAGS.IF = 1) ends the halt; otherwise it is halted for good.
+        const ifSet = (this.vmcs.read("GUEST_RFLAGS") & 0x200n) !== 0n;
+        if (!ifSet || !this.waitForInterrupt()) this.stop("hlt");
         return;
+      }
       case "hypercall":
         return;
       case "shutdown":
