@@ -212,8 +212,8 @@ export class Vm {
     passthrough?: PassthroughDevice;
   } = {};
   readonly userspaceExits: VmUserspaceExit[] = [];
-  /** Text from the UART and the hypercall console. */
-  hypercallConsole = "";
+  /** What the guest printed, through the UART and the hypercall console, in order. */
+  private consoleText = "";
   stopReason: VmStopReason | null = null;
   status: number | undefined;
   detail: string | undefined;
@@ -287,6 +287,9 @@ export class Vm {
     if (dev.uart !== false) {
       const pic = this.devices.pic;
       const uart = new Uart16550("uart", pic ? (level) => pic.setIrq(4, level) : undefined);
+      uart.onTransmit = (b) => {
+        this.consoleText += String.fromCharCode(b);
+      };
       this.devices.uart = uart;
       this.io.map(dev.uart ?? UART_COM1, 8, uart);
     }
@@ -378,9 +381,9 @@ export class Vm {
     return this.engine.exits;
   }
 
-  /** Console text: the UART's output plus hypercall prints. */
+  /** Console text: UART output and hypercall prints, interleaved as the guest produced them. */
   get console(): string {
-    return (this.devices.uart?.console ?? "") + this.hypercallConsole;
+    return this.consoleText;
   }
 
   eptEnabled(): boolean {
@@ -459,7 +462,7 @@ export class Vm {
       waitForInterrupt: () => this.waitForInterrupt(),
       hostInterrupt: () => {}, // the kick's only job was to leave the guest: the PIC request is injected on entry
       console: (text) => {
-        this.hypercallConsole += text;
+        this.consoleText += text;
       },
     };
   }
@@ -845,7 +848,7 @@ export class Vm {
       devices,
       vm: {
         launched: this.launched, windowRequested: this.windowRequested, steps: this.steps, idleTicks: this.idleTicks,
-        hypercallConsole: this.hypercallConsole, exits: this.engine.exits.length, userspaceExits: this.userspaceExits.length,
+        console: this.consoleText, exits: this.engine.exits.length, userspaceExits: this.userspaceExits.length,
         msrs: this.msrs.entries().map(([k, v]) => [k, "0x" + v.toString(16)]),
       },
     };
@@ -897,7 +900,7 @@ export class Vm {
     this.windowRequested = vm.windowRequested === true;
     this.steps = Number(vm.steps);
     this.idleTicks = Number(vm.idleTicks);
-    this.hypercallConsole = String(vm.hypercallConsole ?? "");
+    this.consoleText = String(vm.console ?? "");
     this.engine.exits.length = Math.min(this.engine.exits.length, Number(vm.exits));
     this.userspaceExits.length = Math.min(this.userspaceExits.length, Number(vm.userspaceExits));
     this.syncOperation();
