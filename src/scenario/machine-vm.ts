@@ -13,6 +13,9 @@ import { Vm, type VmOptions } from "../vmm/vm";
 import type { MemoryTypeName } from "../ept/format-ept";
 import type { EventType } from "../exits/qualification/interruption-info";
 import { loadHandlerModule } from "./handler-module";
+import { createEptPhysicalMap } from "../ept/nested";
+import { translate2d } from "../ept/translate2d";
+import { formatTrace } from "../ept/trace-text";
 import type { LoadedScenario } from "./loader";
 import { exitInfo } from "./machine-bare";
 import type { EntryFailureInfo, RunOutcome, UserspaceExit } from "./outcome";
@@ -165,6 +168,22 @@ export function runVm(ls: LoadedScenario): RunOutcome {
     faults: vm.cpu.faults.map((f) => ({ vector: f.vector.replace(/^#/, ""), ...(f.errorCode >= 0 ? { errorCode: f.errorCode } : {}), rip: f.rip })),
     ...(vmErr !== undefined ? { vmInstructionError: vmErr } : {}),
     ...(entryFailure ? { entryFailure } : {}),
+    walk: (lin, access) => {
+      const v = vm.vmcs;
+      const guest = { cr0: Number(v.read("GUEST_CR0")), cr3: Number(v.read("GUEST_CR3")), cr4: Number(v.read("GUEST_CR4")), efer: Number(v.read("GUEST_IA32_EFER")) };
+      const nested = vm.eptEnabled() ? createEptPhysicalMap(vm.mem, v.read("EPT_POINTER")) : null;
+      const t = translate2d(vm.mem, guest, nested, Number(BigInt.asIntN(64, lin)), access, { trace: true });
+      const fault = t.fault ? `${t.fault.kind}` : undefined;
+      return {
+        address: lin,
+        access,
+        gpa: t.gpa === null ? null : BigInt(t.gpa),
+        hpa: t.hpa === null ? null : BigInt(t.hpa),
+        references: t.trace.length,
+        trace: formatTrace(t.trace),
+        ...(fault ? { fault } : {}),
+      };
+    },
     // Guest RAM sits at host-physical 0 (src/vmm/layout.ts): a guest-physical RAM address reads the same host byte.
     readMemory: (gpa, length) => {
       const a = Number(gpa);

@@ -88,6 +88,10 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
       lines.push(`  ${c.yellow(v)}  ${iw ? (f.instruction ?? "").padEnd(iw) + "  " : ""}rip ${f.rip}`);
     }
   }
+  for (const w of r.walks ?? []) {
+    lines.push(c.cyan(`2-D walk of ${w.address} (${w.access})`) + (w.hpa ? ` → gpa ${w.gpa} → hpa ${w.hpa}` : w.fault ? `: ${w.fault}` : ""));
+    for (const t of w.trace) lines.push(`  ${t}`);
+  }
   if (r.console) {
     lines.push(c.cyan("console"));
     const text = r.console.endsWith("\n") ? r.console.slice(0, -1) : r.console;

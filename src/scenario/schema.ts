@@ -179,6 +179,19 @@ const expect = z.strictObject({
   console: z.string().optional(),
   "vm-instruction-error": num().optional(),
   "entry-failure": z.string({ error: "expected a VM-entry check id" }).optional(),
+  /** 2-D translations done after the run (guest paging, then EPT), with their references counted. */
+  walk: z
+    .array(
+      z.strictObject({
+        /** Guest-linear address. */
+        address: num(),
+        access: z.enum(["read", "write", "fetch"], { error: "expected read, write or fetch" }).default("read"),
+        references: num().optional(),
+        gpa: num().optional(),
+        hpa: num().optional(),
+      }),
+    )
+    .optional(),
   /** Exceptions raised (no-VMX scenarios), in order, by vector name. */
   faults: z.array(z.enum(Object.keys(VECTORS) as [string, ...string[]], { error: "expected an exception vector name like GP" })).optional(),
   /** How many times something happened: exit reasons by name, or `exits`, `userspace`, `faults`, `steps`. */
