@@ -94,6 +94,7 @@ export interface ScenarioResultJson {
   faults: { vector: string; errorCode?: string; rip: string; instruction?: string }[];
   vmInstructionError?: number;
   entryFailure?: EntryFailureInfo;
+  notes?: string[];
   walks?: { address: string; access: string; gpa: string | null; hpa: string | null; references: number; trace: string[]; fault?: string }[];
   expectations: Expectation[];
   error?: string;

@@ -87,6 +87,7 @@ export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
     }),
     ...(o.vmInstructionError !== undefined ? { vmInstructionError: o.vmInstructionError } : {}),
     ...(o.entryFailure ? { entryFailure: o.entryFailure } : {}),
+    ...(o.notes?.length ? { notes: o.notes } : {}),
     ...(done.length
       ? { walks: done.map((w) => ({ address: hex(w.address), access: w.access, gpa: w.gpa === null ? null : hex(w.gpa), hpa: w.hpa === null ? null : hex(w.hpa), references: w.references, trace: w.trace, ...(w.fault ? { fault: w.fault } : {}) })) }
       : {}),

@@ -246,6 +246,17 @@ export const scenarioSchema = z.strictObject({
     })
     .optional(),
   devices: devices.optional(),
+  /**
+   * Snapshot and restore (VMM runs): snapshot after VM exit `at-exit` is handled
+   * (the first exit from then on that resumes the guest), run to the end,
+   * restore, apply `restore.regs`, and run again from the snapshot.
+   */
+  snapshot: z
+    .strictObject({
+      "at-exit": num(),
+      restore: z.strictObject({ regs: regs().optional() }).optional(),
+    })
+    .optional(),
   limits: z.strictObject({ steps: num().default(1_000_000n), exits: num().default(10_000n) }).optional(),
   expect: expect.optional(),
 });
