@@ -75,7 +75,7 @@ describe("other qualifications", () => {
   });
 });
 
-describe("event information fields (SDM Vol. 3C Tables 25-17, 25-19, 25-20)", () => {
+describe("event information fields (SDM Vol. 3C 25.8.3, 25.9.2, 25.9.3)", () => {
   it.each([
     ["#UD hardware exception", 0x8000_0306n, { vector: 6, type: "hardware-exception", errorCodeValid: false }],
     ["#GP with error code", 0x8000_0b0dn, { vector: 13, type: "hardware-exception", errorCodeValid: true }],
@@ -96,7 +96,7 @@ describe("event information fields (SDM Vol. 3C Tables 25-17, 25-19, 25-20)", ()
   });
 });
 
-describe("exit-reason field (Table 25-18) and instruction information (28.2.5)", () => {
+describe("exit-reason field (25.9.1) and instruction information (28.2.5)", () => {
   it("0x80000021 is a VM-entry failure with INVALID_GUEST_STATE", () => {
     expect(decodeExitReasonField(0x8000_0021n)).toMatchObject({ basic: 33, name: "INVALID_GUEST_STATE", entryFailure: true });
     expect(encodeExitReasonField({ basic: 33, entryFailure: true })).toBe(0x8000_0021n);

@@ -27,8 +27,9 @@ describe("lab session on a VM", () => {
     const { s } = lab();
     const r = s.execute("n");
     // mov esi,3 (5 bytes) and mov eax,0 (5 bytes) precede the CPUID at 0x1000a (load 0x10000).
-    expect(r.events[0]).toMatchObject({ kind: "exit", reason: "CPUID" });
-    expect(r.lines[0]).toBe("#1 CPUID  rip 0x1000a  qualification 0x0  length 2");
+    expect(r.events[0]).toEqual({ kind: "entry", text: "VM entry (VMLAUNCH)" });
+    expect(r.events[r.events.length - 1]).toMatchObject({ kind: "exit", reason: "CPUID" });
+    expect(r.lines).toContain("#1 CPUID  rip 0x1000a  qualification 0x0  length 2");
   });
 
   it("an OUT to the UART exits with the I/O qualification and goes to userspace", () => {

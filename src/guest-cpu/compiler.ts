@@ -6,6 +6,7 @@
  * Blocks are cached by host-physical address and code size; a write to a
  * page holding decoded code drops that page's blocks (self-modifying code).
  */
+import { Mnemonic } from "iced-x86";
 import { PAGE_SIZE, PF_CODE } from "../memory/host-memory";
 import { decodeInsn } from "./decode";
 import { Emitter } from "./emitter";
@@ -55,7 +56,12 @@ function emitInsn(insn: Insn, off: number, k: number, single: boolean, flagsIn: 
   return g;
 }
 
-const LOCKABLE = new Set<string>();
+/** Instructions LOCK may prefix, with a memory destination (SDM Vol. 2A LOCK); one interpreter thread makes them atomic. */
+const LOCKABLE = new Set<string>([
+  Mnemonic.Adc, Mnemonic.Add, Mnemonic.And, Mnemonic.Btc, Mnemonic.Btr, Mnemonic.Bts, Mnemonic.Cmpxchg,
+  Mnemonic.Cmpxchg8b, Mnemonic.Cmpxchg16b, Mnemonic.Dec, Mnemonic.Inc, Mnemonic.Neg, Mnemonic.Not, Mnemonic.Or,
+  Mnemonic.Sbb, Mnemonic.Sub, Mnemonic.Xor, Mnemonic.Xadd, Mnemonic.Xchg,
+].map(String));
 export function registerLockable(mnemonics: number[]): void {
   for (const m of mnemonics) LOCKABLE.add(String(m));
 }

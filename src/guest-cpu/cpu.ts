@@ -15,6 +15,9 @@ import { X86Paging } from "./paging";
 import { FLAG } from "./registers";
 import { ACTIVE, CpuState, HLT, SHUTDOWN } from "./state";
 
+/** How many delivered faults Cpu.faults keeps. */
+export const MAX_FAULT_RECORDS = 10_000;
+
 export type StopReason = "hlt" | "step-limit" | "shutdown" | "exit" | "breakpoint";
 
 export interface RunResult {
@@ -142,7 +145,8 @@ export class Cpu {
   /** Delivers a fault or trap; returns why running must stop (shutdown, VM exit), or null to go on. */
   raise(f: CpuFault, returnRip: number): StopReason | null {
     const s = this.s;
-    this.faults.push({ vector: "#" + (VECTOR_NAMES[f.vector] ?? f.vector), errorCode: f.errorCode, rip: s.rip, address: f.address });
+    // The record is for reports: a guest faulting in a loop must not grow it without bound.
+    if (this.faults.length < MAX_FAULT_RECORDS) this.faults.push({ vector: "#" + (VECTOR_NAMES[f.vector] ?? f.vector), errorCode: f.errorCode, rip: s.rip, address: f.address });
     try {
       s.icpt?.exception(s, f);
       // #PF loads CR2 when delivered (not when it causes a VM exit, SDM Vol. 3C 27.1).

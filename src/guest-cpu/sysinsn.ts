@@ -7,7 +7,7 @@
  */
 import { Code } from "iced-x86";
 import { getArith, setArith } from "./flags";
-import { CpuFault, GP, NP, UD } from "./exceptions";
+import { BR, CpuFault, GP, NP, UD } from "./exceptions";
 import { descAr, descBase, descLimit, fetchDescriptor } from "./descriptors";
 import type { Insn } from "./insn";
 import { CR_CLTS, CR_LMSW, OP } from "./intercept";
@@ -454,4 +454,118 @@ export function vmxInsn(s: CpuState, insn: Insn, op: number): void {
   if (s.icpt) s.icpt.instruction(s, op as never, insn);
   if (!s.vmx) throw new CpuFault(UD);
   s.vmx.execute(s, insn, op);
+}
+
+// ---- SYSENTER / SYSEXIT (SDM Vol. 2B; IA32_SYSENTER_CS/ESP/EIP)
+
+export function sysenter(s: CpuState): void {
+  const cs = Number(readMsr(s, MSR.IA32_SYSENTER_CS) & 0xfffcn);
+  if (!(s.cr0 & CR0.PE) || cs === 0) throw new CpuFault(GP, 0);
+  const esp = Number(BigInt.asIntN(64, readMsr(s, MSR.IA32_SYSENTER_ESP)));
+  const eip = Number(BigInt.asIntN(64, readMsr(s, MSR.IA32_SYSENTER_EIP)));
+  s.rflagsRest &= ~(FLAG.VM | FLAG.IF | FLAG.RF);
+  const long = s.longMode;
+  s.segSel[CS] = cs; s.segBase[CS] = 0; s.segLimit[CS] = 0xffff_ffff; s.segAr[CS] = long ? CODE64_AR : CODE32_AR;
+  s.segSel[SS] = cs + 8; s.segBase[SS] = 0; s.segLimit[SS] = 0xffff_ffff; s.segAr[SS] = DATA_AR;
+  s.updateMode();
+  if (long) {
+    s.lo[4] = esp % TWO32 | 0; s.hi[4] = Math.floor(esp / TWO32) | 0;
+    s.rip = eip;
+  } else {
+    s.lo[4] = esp | 0;
+    s.rip = eip >>> 0;
+  }
+}
+
+/** SYSEXIT: to 64-bit code with REX.W (CS = SYSENTER_CS + 32), else 32-bit (CS + 16); RIP ← rDX, RSP ← rCX. */
+export function sysexit(s: CpuState, to64: number): void {
+  const base = Number(readMsr(s, MSR.IA32_SYSENTER_CS) & 0xfffcn);
+  if (!(s.cr0 & CR0.PE) || base === 0) throw new CpuFault(GP, 0);
+  cpl0(s);
+  const rdx = s.hi[RDX]! * TWO32 + (s.lo[RDX]! >>> 0);
+  const rcx = s.hi[RCX]! * TWO32 + (s.lo[RCX]! >>> 0);
+  if (to64 && (!canonical(rdx) || !canonical(rcx))) throw new CpuFault(GP, 0);
+  const dpl3 = 3 << AR.DPL_SHIFT;
+  s.segSel[CS] = (base + (to64 ? 32 : 16)) | 3; s.segBase[CS] = 0; s.segLimit[CS] = 0xffff_ffff;
+  s.segAr[CS] = (to64 ? CODE64_AR : CODE32_AR) | dpl3;
+  s.segSel[SS] = (base + (to64 ? 40 : 24)) | 3; s.segBase[SS] = 0; s.segLimit[SS] = 0xffff_ffff; s.segAr[SS] = DATA_AR | dpl3;
+  s.updateMode();
+  if (to64) {
+    s.lo[4] = s.lo[RCX]!; s.hi[4] = s.hi[RCX]!;
+    s.rip = rdx;
+  } else {
+    s.lo[4] = s.lo[RCX]!; s.hi[4] = 0;
+    s.rip = s.lo[RDX]! >>> 0;
+  }
+}
+
+// ---- LAR, LSL, VERR, VERW, ARPL, BOUND (SDM Vol. 2A/2B)
+
+/**
+ * The descriptor a selector names if LAR/LSL/VERR/VERW may look at it: inside
+ * its table, and (unless conforming code) DPL ≥ CPL and DPL ≥ RPL; otherwise
+ * undefined (ZF = 0). These instructions never fault on a bad selector.
+ */
+function inspect(s: CpuState, sel: number): { hi: number; lo: number; ar: number; limit: number } | undefined {
+  protectedOnly(s);
+  sel &= 0xffff;
+  if ((sel & 0xfffc) === 0) return undefined;
+  const ti = (sel & 4) !== 0;
+  const limit = ti ? s.segLimit[LDTR]! : s.gdtrLimit;
+  if (ti && s.segAr[LDTR]! & AR.UNUSABLE) return undefined;
+  if ((sel | 7) > limit) return undefined;
+  const d = fetchDescriptor(s, sel, GP);
+  const ar = descAr(d);
+  const dpl = (ar >> AR.DPL_SHIFT) & 3;
+  const conformingCode = ar & AR.S && (ar & 0xc) === 0xc;
+  if (!conformingCode && (dpl < s.cpl || dpl < (sel & 3))) return undefined;
+  return { hi: d.hi, lo: d.lo, ar, limit: descLimit(d) };
+}
+
+/** System descriptor types LAR (0) / LSL (1) accept (SDM Vol. 2A LAR, LSL tables; IA-32e mode has fewer). */
+function systemTypeOk(s: CpuState, type: number, lsl: number): boolean {
+  if (s.longMode) return type === 2 || type === 9 || type === 11 || (!lsl && type === 12);
+  return [1, 2, 3, 9, 11].includes(type) || (!lsl && [4, 5, 12].includes(type));
+}
+
+/** LAR (kind 0) / LSL (1): returns the value for the destination, or -1 (ZF = 0, destination unchanged). */
+export function larLsl(s: CpuState, sel: number, kind: number): number {
+  const d = inspect(s, sel);
+  const ok = d !== undefined && (d.ar & AR.S ? true : systemTypeOk(s, d.ar & 0xf, kind));
+  updateZf(s, ok);
+  if (!ok) return -1;
+  // LAR: descriptor bits 63:32 masked by 00FxFF00H; the undefined bits 19:16 (limit 19:16) are returned as stored.
+  return kind ? d!.limit : d!.hi & 0x00ffff00;
+}
+
+/** VERR (write 0) / VERW (1): ZF = 1 when the segment is readable / writable from here. */
+export function verify(s: CpuState, sel: number, write: number): void {
+  const d = inspect(s, sel);
+  let ok = d !== undefined && (d.ar & AR.S) !== 0;
+  if (ok) {
+    const code = (d!.ar & 8) !== 0;
+    ok = write ? !code && (d!.ar & 2) !== 0 : !code || (d!.ar & 2) !== 0;
+  }
+  updateZf(s, ok);
+}
+
+function updateZf(s: CpuState, on: boolean): void {
+  setArith(s.f, (getArith(s.f) & ~FLAG.ZF) | (on ? FLAG.ZF : 0));
+}
+
+/** ARPL: raises the destination selector's RPL to the source's (ZF = 1), else ZF = 0. */
+export function arpl(s: CpuState, dst: number, src: number): number {
+  protectedOnly(s);
+  const raise = (dst & 3) < (src & 3);
+  updateZf(s, raise);
+  return raise ? (dst & ~3) | (src & 3) : dst;
+}
+
+/** BOUND: #BR unless lower ≤ index ≤ upper (signed, at the operand size). */
+export function bound(s: CpuState, index: number, lin: number, size: number): void {
+  const lo = s.mmu.read(lin, size);
+  const hi = s.mmu.read(lin + size, size);
+  const sx = (v: number) => (size === 2 ? (v << 16) >> 16 : v | 0);
+  const i = sx(index);
+  if (i < sx(lo) || i > sx(hi)) throw new CpuFault(BR);
 }

@@ -3,6 +3,7 @@
  * that is not a terminal), a readline prompt, and a JSON event stream.
  */
 import * as readline from "node:readline";
+import { commandWords } from "./commands";
 import type { LabSession, Reply } from "./session";
 
 export const PROMPT = "(vmxlab) ";
@@ -12,6 +13,11 @@ export function runScript(session: LabSession, commands: string[]): string {
   const out: string[] = [];
   for (const line of commands) {
     if (line.trim() === "") continue;
+    // Comments in a command file are narration: printed as they are, not as commands.
+    if (line.trim().startsWith("#")) {
+      out.push(line.trim());
+      continue;
+    }
     out.push(PROMPT + line.trim());
     const r = session.execute(line);
     out.push(...r.lines);
@@ -35,7 +41,13 @@ export function runScriptJson(session: LabSession, commands: string[]): string {
 /** The interactive prompt; resolves when the user quits or closes input. */
 export function interactive(session: LabSession, input: NodeJS.ReadableStream, output: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve) => {
-    const rl = readline.createInterface({ input, output, prompt: PROMPT, historySize: 200 });
+    const words = [...commandWords()].sort();
+    // Tab completes the command word.
+    const completer = (line: string): [string[], string] => {
+      const hits = words.filter((w) => w.startsWith(line.trim()));
+      return [hits.length ? hits : words, line];
+    };
+    const rl = readline.createInterface({ input, output, prompt: PROMPT, historySize: 200, completer });
     output.write("Type 'help' for commands, 'quit' to leave.\n");
     rl.prompt();
     rl.on("line", (line) => {

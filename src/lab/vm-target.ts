@@ -17,6 +17,9 @@ import { guestBits, type Vm, type VmSnapshot } from "../vmm/vm";
 import { REG_ORDER } from "../vmm/exec";
 import type { LabEvent, LabTarget } from "./target";
 
+/** Userspace-exit fields that are counts, printed in decimal. */
+const COUNTS = new Set(["size", "count"]);
+
 const GPRS = REG_ORDER.filter((r) => r !== "rip" && r !== "rflags" && r !== "rsp");
 
 function hex(v: bigint | number): string {
@@ -28,30 +31,25 @@ export function exitLine(x: ExitRecord): string {
 }
 
 export class VmLabTarget implements LabTarget {
-  private ended: string | null = null;
-
   constructor(readonly vm: Vm) {}
 
+  /** One VMM cycle: a guest instruction, or a VM entry/exit with its handling (Vm.step). */
   step(): LabEvent[] {
-    const vm = this.vm;
-    const firstExit = vm.exits.length;
-    const firstUser = vm.userspaceExits.length;
-    const r = vm.run({ maxSteps: 1 });
     const events: LabEvent[] = [];
-    for (const x of vm.exits.slice(firstExit)) events.push({ kind: "exit", reason: x.reason, text: exitLine(x) });
-    for (const u of vm.userspaceExits.slice(firstUser)) {
-      const data = Object.entries(u).filter(([k]) => k !== "kind").map(([k, v]) => `${k}=${typeof v === "bigint" || typeof v === "number" ? hex(v) : String(v)}`);
-      events.push({ kind: "userspace", reason: u.kind, text: `userspace exit: ${u.kind}${data.length ? " " + data.join(" ") : ""}` });
-    }
-    if (r.stopReason !== "step-limit") {
-      this.ended = r.detail ? `${r.stopReason} (${r.detail})` : r.stopReason;
-      events.push({ kind: "stop", reason: r.stopReason, text: `stopped: ${this.ended}` });
+    for (const e of this.vm.step()) {
+      if (e.kind === "exit") events.push({ kind: "exit", reason: e.record.reason, text: exitLine(e.record) });
+      else if (e.kind === "entry") events.push({ kind: "entry", text: e.launch ? "VM entry (VMLAUNCH)" : "VM entry (VMRESUME)" });
+      else if (e.kind === "userspace") {
+        const u = e.exit;
+        const data = Object.entries(u).filter(([k]) => k !== "kind").map(([k, v]) => `${k}=${(typeof v === "bigint" || typeof v === "number") && !COUNTS.has(k) ? hex(v) : String(v)}`);
+        events.push({ kind: "userspace", reason: u.kind, text: `userspace exit: ${u.kind}${data.length ? " " + data.join(" ") : ""}` });
+      } else events.push({ kind: "stop", reason: e.reason, text: `stopped: ${e.reason}${e.detail ? ` (${e.detail})` : ""}` });
     }
     return events;
   }
 
   finished(): string | null {
-    return this.ended;
+    return this.vm.finished();
   }
 
   regs(): Record<string, bigint> {
@@ -146,12 +144,10 @@ export class VmLabTarget implements LabTarget {
   save(): unknown {
     // Snapshots are taken in root operation only; in the middle of a guest run the session replays from an earlier one.
     if (this.vm.state.nonRoot) return null;
-    return { snap: this.vm.snapshot("lab"), ended: this.ended };
+    return this.vm.snapshot("lab");
   }
 
   restore(snapshot: unknown): void {
-    const s = snapshot as { snap: VmSnapshot; ended: string | null };
-    this.vm.restore(s.snap);
-    this.ended = s.ended;
+    this.vm.restore(snapshot as VmSnapshot);
   }
 }

@@ -103,7 +103,7 @@ const TYPICAL_LENGTH: Partial<Record<ExitReason, number>> = {
   WBINVD: 2, XSETBV: 3, RDRAND: 3, RDSEED: 3, GETSEC: 2, INVEPT: 5, INVVPID: 5, VMFUNC: 3, INVPCID: 5,
 };
 
-/** Default guest state per mode (SDM Vol. 3C 25.4.1 fields; access rights as in 25.4.1 Table 25-2). */
+/** Default guest state per mode (SDM Vol. 3C 25.4.1 fields; access rights as 25.4.1 lays them out). */
 function defaultVmcs(mode: "long64" | "protected32" | "real16"): Record<string, bigint> {
   const common = {
     GUEST_RIP: 0x10000n, GUEST_RSP: 0x80000n, GUEST_RFLAGS: 0x2n, GUEST_DR7: 0x400n,

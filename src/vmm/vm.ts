@@ -270,7 +270,8 @@ export class Vm {
 
     // ---- guest RAM
     this.mem.writeBytes(load, code);
-    const guest = setupGuest(this.mem, this.mode, { load, entry, rsp: VM_DEFAULTS.rsp, ramSize: ram });
+    // The stack starts at 0x80000 as for `vmxlab exec`, or at the top of a smaller RAM.
+    const guest = setupGuest(this.mem, this.mode, { load, entry, rsp: Math.min(VM_DEFAULTS.rsp, ram), ramSize: ram });
 
     // ---- devices
     if (dev.timer !== false) {
@@ -338,7 +339,15 @@ export class Vm {
     this.check(this.vmx.vmxon(L.vmxon), "VMXON");
     this.check(this.vmx.vmclear(L.vmcs), "VMCLEAR");
     this.check(this.vmx.vmptrld(L.vmcs), "VMPTRLD");
-    for (const [name, v] of this.plan.writes) this.check(this.vmx.vmwrite(name, v), `VMWRITE ${name}`);
+    const userFields = new Set(Object.keys(o.fields ?? {}));
+    for (const [name, v] of this.plan.writes) {
+      const r = this.vmx.vmwrite(name, v);
+      if (r.kind !== "ok" && userFields.has(name)) {
+        const why = r.kind === "failValid" ? `VMfailValid, VM-instruction error ${r.error}` : r.kind;
+        throw inputError(`vmcs.fields: VMWRITE ${name} failed on profile '${this.caps.name}': ${why}`);
+      }
+      this.check(r, `VMWRITE ${name}`);
+    }
     // Guest GPRs: VM entry does not load them; they are what the CPU holds at VMLAUNCH.
     this.setRegs(o.regs ?? {});
 
@@ -790,7 +799,12 @@ export class Vm {
     if (img.header.memorySize !== this.mem.size) throw inputError(`${file}: snapshot of ${img.header.memorySize} bytes of host memory, this VM has ${this.mem.size}`);
     this.mem.bytes.set(img.memory); // not a guest write: nothing to preserve for CoW, caches are flushed below
     this.applyHeader(img.header);
-    if (this.cow) this.cow = null, (this.mem.onWatchWrite = null);
+    // Earlier copy-on-write snapshots described the memory just replaced: they end here.
+    if (this.cow) {
+      for (const snap of [...this.cow.snapshots()]) this.cow.release(snap);
+      this.cow = null;
+      this.mem.onWatchWrite = null;
+    }
     this.mem.pageFlags.fill(0);
     flushCpuCaches(this.cpu);
   }

@@ -161,3 +161,19 @@ describe("far CALL and RET", () => {
     expect(r.q(Number(r.reg("rsp")) + 24)).toBe(BigInt(L.userRsp));
   });
 });
+
+describe("LOCK prefix (SDM Vol. 2A LOCK)", () => {
+  it.each([
+    ["lock add dword ptr [rbx], 1", null],
+    ["lock xadd [rbx], eax", null],
+    ["lock cmpxchg [rbx], ecx", null],
+    ["lock bts dword ptr [rbx], 3", null],
+    ["lock inc qword ptr [rbx]", null],
+    ["lock xchg [rbx], eax", null],
+    ["db 0xf0, 0x83, 0xc0, 0x01 ; lock add eax, 1", "#UD"],
+    ["db 0xf0, 0x89, 0x03 ; lock mov [rbx], eax", "#UD"],
+  ])("%s → %s", (insn, fault) => {
+    const r = runSys(insn, { regs: { rbx: D } });
+    expect(r.faults[0] ?? null).toBe(fault);
+  });
+});

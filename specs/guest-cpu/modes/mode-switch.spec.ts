@@ -61,7 +61,7 @@ gdtr:
 `;
 
 describe("real → protected → IA-32e mode", () => {
-  const cpu = sysMachine("nop", { mode: "real16" });
+  const cpu = sysMachine("nop", { mode: "real16", fresh: true });
   const prog = assemble(PROGRAM, { bits: 16, org: 0x4000 });
   cpu.mem.writeBytes(0x4000, prog.bytes);
   setSegment(cpu.s, CS, 0, 0, 0xffff, AR.P | AR.S | 0xb);

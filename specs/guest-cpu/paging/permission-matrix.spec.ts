@@ -42,7 +42,7 @@ function expected(c: Case): number | null {
 }
 
 describe("4-level paging access rights (generated matrix, SDM Vol. 3A 4.6.1 and 4.7)", () => {
-  const cpu = sysMachine("nop");
+  const cpu = sysMachine("nop", { fresh: true });
   const s = cpu.s;
   const mem = cpu.mem;
   mem.write(L.pdpt + 8, 8, BigInt(PD2 | 7));

@@ -10,13 +10,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { assemble } from "../../../src/asm/assemble";
 import type { Cpu } from "../../../src/guest-cpu/cpu";
-import { RAX, RBX, RCX, RDX } from "../../../src/guest-cpu/registers";
+import { RAX, RBX, RCX, RDI, RDX, RSI } from "../../../src/guest-cpu/registers";
 import { ACTIVE } from "../../../src/guest-cpu/state";
 import { machine } from "../../support/machine";
 
 export interface RefCase {
   in: [string, string, string, string, string];
-  out: [string, string, string, string, string] | "#DE";
+  /** rax rbx rcx rdx flags, and for memory forms the RDI and RSI deltas and the 128-byte buffer (hex). */
+  out: string[] | "#DE";
   defined: string;
   undef?: string[];
 }
@@ -35,6 +36,9 @@ const ORDER = [RAX, RBX, RCX, RDX];
 const NAMES = ["rax", "rbx", "rcx", "rdx"];
 const STATUS = 0x8d5;
 const BASE = 0x20000;
+/** The memory forms' 128-byte buffer: RDI at its middle, RSI 32 bytes below (as the native stub sets them). */
+const BUF = 0x30000;
+const PATTERN = Uint8Array.from({ length: 128 }, (_, i) => (i * 37 + 11) & 0xff);
 const SLOT = 32;
 
 /** A machine for running many one-instruction forms: each call runs one case. */
@@ -66,6 +70,12 @@ export class ReferenceRunner {
       s.hi[ORDER[i]!] = Number(v >> 32n) | 0;
     }
     s.rflags = Number(c.in[4]);
+    const mem = c.out !== "#DE" && c.out.length > 5;
+    if (mem) {
+      this.cpu.mem.writeBytes(BUF, PATTERN);
+      s.lo[RDI] = BUF + 64; s.hi[RDI] = 0;
+      s.lo[RSI] = BUF + 32; s.hi[RSI] = 0;
+    }
     this.cpu.faults.length = 0;
     const r = this.cpu.run(10);
     const where = `${form.insn} in=${c.in.join(",")}`;
@@ -87,6 +97,13 @@ export class ReferenceRunner {
     const got = s.rflags & STATUS & defined;
     const want = Number(c.out[4]) & defined;
     if (got !== want) bad.push(`${where}: flags 0x${got.toString(16)}, expected 0x${want.toString(16)} (defined 0x${defined.toString(16)})`);
+    if (mem) {
+      const delta = (r: number, base: number) => BigInt.asUintN(64, ((BigInt(s.hi[r]! >>> 0) << 32n) | BigInt(s.lo[r]! >>> 0)) - BigInt(base));
+      if (delta(RDI, BUF + 64) !== BigInt(c.out[5]!)) bad.push(`${where}: rdi moved by 0x${delta(RDI, BUF + 64).toString(16)}, expected ${c.out[5]}`);
+      if (delta(RSI, BUF + 32) !== BigInt(c.out[6]!)) bad.push(`${where}: rsi moved by 0x${delta(RSI, BUF + 32).toString(16)}, expected ${c.out[6]}`);
+      const buf = Buffer.from(this.cpu.mem.readBytes(BUF, 128)).toString("hex");
+      if (buf !== c.out[7]!.slice(2)) bad.push(`${where}: buffer ${buf}, expected ${c.out[7]!.slice(2)}`);
+    }
     return bad;
   }
 

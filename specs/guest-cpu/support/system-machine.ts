@@ -59,6 +59,19 @@ export interface SysOptions {
   cr4?: number;
   /** Changes before running (memory, MSRs, registers). */
   setup?: (cpu: Cpu) => void;
+  /** Own memory instead of the shared one (for a machine that outlives the next sysMachine call). */
+  fresh?: boolean;
+}
+
+/** One 8-MiB memory reused (zeroed) by successive machines: allocating it is most of a machine's cost. */
+let pool: HostMemory | undefined;
+function memory(fresh: boolean): HostMemory {
+  if (fresh) return new HostMemory(8 << 20);
+  if (!pool) pool = new HostMemory(8 << 20);
+  pool.bytes.fill(0);
+  pool.pageFlags.fill(0);
+  pool.onCodeWrite = null;
+  return pool;
 }
 
 const STUB = 64;
@@ -82,7 +95,7 @@ function bits(mode: Mode): 16 | 32 | 64 {
 
 export function sysMachine(code: string, o: SysOptions = {}): Cpu {
   const mode = o.mode ?? "long64";
-  const mem = new HostMemory(8 << 20);
+  const mem = memory(o.fresh ?? false);
   const cpu = new Cpu(mem);
   const s = cpu.s;
   // Identity map of 1 GiB in 2-MiB pages, user-accessible and writable.

@@ -45,7 +45,8 @@ interface In {
 }
 /** A case: inputs, defined-flag mask and registers whose result the SDM leaves undefined. */
 interface Case { in: In; defined: number; undef?: Reg[] }
-interface Form { insn: string; width: Width; family: string; cases: Case[] }
+/** `mem`: the stub points RDI at the middle of a 128-byte buffer and RSI 32 bytes below; the buffer and the RDI/RSI deltas are results too. */
+interface Form { insn: string; width: Width; family: string; cases: Case[]; mem?: boolean }
 
 const mask = (w: Width) => (1n << BigInt(w)) - 1n;
 
@@ -66,8 +67,8 @@ const FILL = { rcx: 0x1111_2222_3333_4444n, rdx: 0x5555_6666_7777_8888n };
 const FLAGS_IN = [0x2, 0x2 | STATUS];
 
 const forms: Form[] = [];
-function add(family: string, insn: string, width: Width, cases: Case[]): void {
-  forms.push({ family, insn, width, cases });
+function add(family: string, insn: string, width: Width, cases: Case[], mem = false): void {
+  forms.push({ family, insn, width, cases, mem });
 }
 function inputs(p: Partial<In>): In {
   return { rax: 0n, rbx: 0n, rcx: FILL.rcx, rdx: FILL.rdx, flags: 0x2, ...p };
@@ -249,6 +250,32 @@ for (const insn of ["cbw", "cwde", "cdqe", "cwd", "cdq", "cqo"]) {
   add("misc", insn, 64, cases);
 }
 
+// ---- memory operands: read-modify-write forms, bit strings (BT* with a register offset reaches outside the operand), string instructions
+{
+  const offsets = [0n, 1n, 7n, 8n, 31n, 32n, 63n, 64n, 100n, 255n, -1n, -8n, -9n, -33n, -64n, -200n];
+  for (const op of ["bt", "bts", "btr", "btc"]) {
+    for (const w of [16, 32, 64] as Width[]) {
+      const cases: Case[] = offsets.map((o, i) => ({ in: inputs({ rbx: BigInt.asUintN(64, o) & mask(w), flags: i & 1 ? 0x2 | STATUS : 0x2 }), defined: CF | ZF }));
+      const size = w === 16 ? "word" : w === 32 ? "dword" : "qword";
+      add("memory", `${op} ${size} ptr [rdi], ${r("rbx", w)}`, w, cases, true);
+      add("memory", `${op} ${size} ptr [rdi + 2], ${w + 3}`, w, [{ in: inputs({}), defined: CF | ZF }], true);
+    }
+  }
+  for (const insn of ["add dword ptr [rdi], eax", "sub qword ptr [rdi - 8], rax", "xadd [rdi + 4], eax", "cmpxchg qword ptr [rdi], rbx", "neg word ptr [rdi + 1]",
+    "shld dword ptr [rdi], ebx, cl", "shrd qword ptr [rdi], rbx, cl", "rol byte ptr [rdi], cl", "rcr word ptr [rdi], cl", "sar qword ptr [rdi], cl", "imul eax, dword ptr [rdi], 1000",
+    "mul qword ptr [rdi]", "bsf eax, dword ptr [rdi - 16]", "popcnt rax, qword ptr [rdi]", "cmovz eax, dword ptr [rdi]", "movzx eax, word ptr [rdi + 3]", "movsx rax, byte ptr [rdi + 5]"]) {
+    const cases: Case[] = [];
+    for (const a of [0n, 1n, 0x7fn, 0x8000_0001n, 0xffff_ffff_ffff_ffffn, 0x5a5a_5a5a_5a5a_5a5an]) for (const c of [1n, 5n, 33n])
+      cases.push({ in: inputs({ rax: a, rbx: 0x1234_5678_9abc_def0n ^ a, rcx: c, flags: c & 1n ? 0x2 : 0x2 | STATUS }), defined: insn.startsWith("mul") || insn.startsWith("imul") ? CF | OF : insn.startsWith("bsf") ? ZF : insn.startsWith("sh") || insn.startsWith("sar") ? (c === 1n ? CF | OF | SF | ZF | PF : CF | SF | ZF | PF) : insn.startsWith("r") ? (c === 1n ? CF | OF : CF) : STATUS });
+    add("memory", insn, 64, cases, true);
+  }
+  for (const insn of ["rep movsb", "rep movsq", "rep stosd", "repe cmpsb", "repne scasb", "lodsw", "std\nrep movsw\ncld", "rep stosb"]) {
+    const cases: Case[] = [];
+    for (const cnt of [0n, 1n, 3n, 7n]) for (const a of [0n, 0x27n, 0xe6n]) cases.push({ in: inputs({ rax: a, rcx: cnt }), defined: STATUS });
+    add("memory", insn, 64, cases, true);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const DRIVER = String.raw`
@@ -257,26 +284,33 @@ const DRIVER = String.raw`
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-typedef struct { uint64_t in[4]; uint64_t fin; uint64_t out[4]; uint64_t fout; } io_t;
+typedef struct { uint64_t in[4]; uint64_t fin; uint64_t out[4]; uint64_t fout; int64_t rdi, rsi; uint8_t buf[128]; } io_t;
 extern void (*const stubs[])(io_t *);
 static sigjmp_buf env;
 static void on_fpe(int sig) { (void)sig; siglongjmp(env, 1); }
 int main(void) {
   struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = on_fpe; sigaction(SIGFPE, &sa, 0);
-  unsigned n; io_t io;
-  while (scanf("%u %lx %lx %lx %lx %lx", &n, &io.in[0], &io.in[1], &io.in[2], &io.in[3], &io.fin) == 6) {
+  unsigned n, mem; io_t io;
+  while (scanf("%u %lx %lx %lx %lx %lx %u", &n, &io.in[0], &io.in[1], &io.in[2], &io.in[3], &io.fin, &mem) == 7) {
+    for (int i = 0; i < 128; i++) io.buf[i] = (uint8_t)(i * 37 + 11);
     if (sigsetjmp(env, 1)) { printf("#DE\n"); continue; }
     stubs[n](&io);
-    printf("%lx %lx %lx %lx %lx\n", io.out[0], io.out[1], io.out[2], io.out[3], io.fout & 0x8d5);
+    printf("%lx %lx %lx %lx %lx", io.out[0], io.out[1], io.out[2], io.out[3], io.fout & 0x8d5);
+    if (mem) {
+      printf(" %lx %lx ", (uint64_t)io.rdi, (uint64_t)io.rsi);
+      for (int i = 0; i < 128; i++) printf("%02x", io.buf[i]);
+    }
+    printf("\n");
   }
   return 0;
 }
 `;
 
-function stub(i: number, insn: string): string {
+function stub(i: number, insn: string, mem = false): string {
   return `t${i}:
   push rbx
   mov r11, rdi
+  ${mem ? "lea rdi, [r11 + 160]\n  lea rsi, [r11 + 128]" : ""}
   mov rax, [r11]
   mov rbx, [r11 + 8]
   mov rcx, [r11 + 16]
@@ -290,6 +324,7 @@ function stub(i: number, insn: string): string {
   mov [r11 + 48], rbx
   mov [r11 + 56], rcx
   mov [r11 + 64], rdx
+  ${mem ? "sub rdi, r11\n  sub rdi, 160\n  mov [r11 + 80], rdi\n  sub rsi, r11\n  sub rsi, 128\n  mov [r11 + 88], rsi" : ""}
   pop rbx
   ret
 `;
@@ -300,12 +335,12 @@ const hex = (v: bigint | number) => "0x" + v.toString(16);
 function main(): void {
   const dir = mkdtempSync(join(tmpdir(), "vmxlab-ref-"));
   try {
-    const asm = [".intel_syntax noprefix", ".text", ...forms.map((f, i) => stub(i, f.insn)), ".section .rodata", ".globl stubs", "stubs:", ...forms.map((_, i) => `  .quad t${i}`), ".section .note.GNU-stack,\"\",@progbits"].join("\n");
+    const asm = [".intel_syntax noprefix", ".text", ...forms.map((f, i) => stub(i, f.insn.replace(/\\n/g, "\n  "), f.mem)), ".section .rodata", ".globl stubs", "stubs:", ...forms.map((_, i) => `  .quad t${i}`), ".section .note.GNU-stack,\"\",@progbits"].join("\n");
     writeFileSync(join(dir, "stubs.s"), asm + "\n");
     writeFileSync(join(dir, "driver.c"), DRIVER);
     execFileSync("gcc", ["-O1", "-no-pie", "-o", join(dir, "ref"), join(dir, "driver.c"), join(dir, "stubs.s")], { stdio: "inherit" });
     const lines: string[] = [];
-    forms.forEach((f, i) => f.cases.forEach((c) => lines.push(`${i} ${c.in.rax.toString(16)} ${c.in.rbx.toString(16)} ${c.in.rcx.toString(16)} ${c.in.rdx.toString(16)} ${c.in.flags.toString(16)}`)));
+    forms.forEach((f, i) => f.cases.forEach((c) => lines.push(`${i} ${c.in.rax.toString(16)} ${c.in.rbx.toString(16)} ${c.in.rcx.toString(16)} ${c.in.rdx.toString(16)} ${c.in.flags.toString(16)} ${f.mem ? 1 : 0}`)));
     const run = spawnSync(join(dir, "ref"), { input: lines.join("\n") + "\n", encoding: "utf8", maxBuffer: 1 << 28 });
     if (run.status !== 0) throw new Error(`reference driver failed: ${run.stderr}`);
     const outs = run.stdout.trim().split("\n");

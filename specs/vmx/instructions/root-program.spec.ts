@@ -9,6 +9,9 @@ import { assemble } from "../../../src/asm/assemble";
 import type { Cpu } from "../../../src/guest-cpu/cpu";
 import { GPR_NAMES } from "../../../src/guest-cpu/registers";
 import { createBareMachine } from "../../../src/vmm/bare";
+import { MISC, VmxCapabilities } from "../../../src/vmcs/capabilities";
+import { getProfile } from "../../../src/vmcs/profiles";
+import { lookupFields } from "../../../src/vmcs/field-lookup";
 import { VM_ERROR_LIST } from "../../../src/vmx/vm-errors";
 import { attachVmx } from "../../../src/vmx/vmx-unit";
 
@@ -220,5 +223,68 @@ vmcs_a: dq 0x201000
     expect(cpu.s.lo[5]! >>> 0).toBe(0xffff_fff0); // ebp
     expect(vmx.state.current!.read("EPT_POINTER")).toBe(0x77_1234_5000n);
     expect(vmx.state.current!.read("GUEST_RIP")).toBe(0xffff_fff0n); // zero-extended, not sign-extended
+  });
+});
+
+/**
+ * The same program on the Bochs reference (shared/tools/bochs-vmx, model
+ * corei5_arrandale_m520: EPT and VPID, but no IA32_VMX_MISC bit 29, so
+ * vmxlab runs it on the default profile without that bit):
+ * fixtures/bochs-vm-errors.s, registers recorded from its run. The one
+ * difference in the source: CR0/CR4 are loaded from immediates.
+ */
+describe("agreement with Bochs on VMfail flags and error numbers", () => {
+  const BOCHS = { r8: 0x2n, r9: 0x3n, r10: 15n, r11: 3n, r12: 11n, r13: 12n, r14: 0x42n, r15: 13n, rsi: 2n, rdi: 28n, rbp: 5n };
+  it("VMXON twice, errors 15, 3, 11, 12, 13, 2, 28, 5", () => {
+    const { readFileSync } = jest.requireActual("node:fs") as typeof import("node:fs");
+    const gas = readFileSync(`${__dirname}/fixtures/bochs-vm-errors.s`, "utf8");
+    const body = gas
+      .replace(".intel_syntax noprefix\n.code64\n", "")
+      .replace("  mov rax, cr0\n  or rax, 0x20\n", "  mov eax, 0x80000031\n")
+      .replace("  mov rax, cr4\n  or rax, 0x2000\n", "  mov eax, 0x2020\n")
+      .replace(/\[rip\+(\w+)\]/g, "[rel $1]")
+      .replace(/dword ptr/g, "dword")
+      .replace(".align 8", "align 8")
+      .replace(/\.quad/g, "dq");
+    const { bytes } = assemble(body, { org: ORG });
+    const cpu = createBareMachine(bytes, { memory: 4 << 20, mode: "long64", load: ORG });
+    const d = getProfile("default").spec;
+    attachVmx(cpu, new VmxCapabilities({ ...d, name: "arrandale-like", misc: d.misc & ~MISC.VMWRITE_ANY }));
+    expect(cpu.run(1000).stop).toBe("hlt");
+    const got: Record<string, bigint> = {};
+    for (const n of Object.keys(BOCHS)) {
+      const i = GPR_NAMES.indexOf(n as (typeof GPR_NAMES)[number]);
+      got[n] = (BigInt(cpu.s.hi[i]! >>> 0) << 32n) | BigInt(cpu.s.lo[i]! >>> 0);
+    }
+    expect(got).toEqual(BOCHS);
+  });
+});
+
+describe("register and memory forms of VMREAD/VMWRITE agree (fast register path vs. general path)", () => {
+  const CASES: [string, bigint, bigint][] = [
+    ["GUEST_CS_SELECTOR", 0x1122_3344_5566_7788n, 0x7788n], ["GUEST_CS_LIMIT", 0x1122_3344_5566_7788n, 0x5566_7788n],
+    ["EPT_POINTER", 0x1122_3344_5566_7788n, 0x1122_3344_5566_7788n], ["EPT_POINTER_HIGH", 0x1122_3344_5566_7788n, 0x5566_7788n],
+    ["GUEST_RIP", 0xffff_8000_1234_5678n, 0xffff_8000_1234_5678n], ["VM_EXIT_REASON", 0xdead_beefn, 0xdead_beefn],
+  ];
+  it.each(CASES.map(([n, v, e]) => [n, "0x" + v.toString(16), "0x" + e.toString(16), v, e] as const))("%s ← %s reads back %s", (name, _vs, _es, v, expected) => {
+    const enc = "0x" + lookupFields(name)[0]!.encoding.toString(16);
+    const { reg } = runAsm(`
+  vmxon [rel vmxon_ptr]
+  vmclear [rel vmcs_a]
+  vmptrld [rel vmcs_a]
+  mov rbx, ${enc}
+  mov rax, 0x${v.toString(16)}
+  vmwrite rbx, rax          ; register form
+  vmread r8, rbx            ; register form
+  vmread [rel store], rbx   ; memory form
+  mov r9, [rel store]
+  mov rax, 0x${v.toString(16)}
+  mov [rel store], rax
+  vmwrite rbx, [rel store]  ; memory form
+  vmread r10, rbx
+`);
+    expect(reg("r8")).toBe(expected);
+    expect(reg("r9")).toBe(expected);
+    expect(reg("r10")).toBe(expected);
   });
 });

@@ -3,6 +3,7 @@ import { asmCommand } from "./asm";
 import { disasmCommand } from "./disasm";
 import { execCommand } from "./exec";
 import { explainCommand } from "./explain";
+import { stepCommand } from "./step";
 import { checkCommand } from "./check";
 import { schemaCommand } from "./schema";
 import { runCommand } from "./run";
@@ -13,3 +14,4 @@ export const commands: CommandModule<any, any>[] = [execCommand, disasmCommand, 
 commands.push(asmCommand);
 commands.push(checkCommand, schemaCommand, runCommand);
 commands.push(fieldsCommand);
+commands.push(stepCommand);

@@ -1,4 +1,4 @@
-/** The full 32-bit exit-reason field VM_EXIT_REASON (SDM Vol. 3C 25.9.1 Table 25-18). */
+/** The full 32-bit exit-reason field VM_EXIT_REASON (SDM Vol. 3C 25.9.1, "Format of Exit Reason"). */
 import { exitReasonName, type ExitReason } from "../reasons";
 import { bit, field, flag, put } from "./bits";
 

@@ -16,7 +16,7 @@ export interface InstructionInfo {
   addressSize: 16 | 32 | 64;
   /** Bit 10: 1 = register operand (VMREAD/VMWRITE, SLDT/SMSW-group), 0 = memory. */
   registerOperand: boolean;
-  /** Bits 12:11: operand size (LGDT-group: 16/32; RDRAND/RDSEED: 16/32/64). */
+  /** Bits 12:11: operand size (RDRAND/RDSEED: 0 = 16, 1 = 32, 2 = 64; LGDT group: bit 11 only, 0 = 16, 1 = 32, bit 12 reads 0). */
   operandSize: 16 | 32 | 64;
   /** Bits 17:15. */
   segment: SegmentName;

@@ -1,15 +1,15 @@
 /**
  * The event-information fields: VM-exit interruption information
- * (VM_EXIT_INTR_INFO, SDM Vol. 3C 25.9.2 Table 25-19), IDT-vectoring
- * information (IDT_VECTORING_INFO_FIELD, 25.9.3 Table 25-20) and VM-entry
- * interruption information (VM_ENTRY_INTR_INFO_FIELD, 25.8.3 Table 25-17).
+ * (VM_EXIT_INTR_INFO, SDM Vol. 3C 25.9.2), IDT-vectoring
+ * information (IDT_VECTORING_INFO_FIELD, 25.9.3) and VM-entry
+ * interruption information (VM_ENTRY_INTR_INFO_FIELD, 25.8.3).
  * All three share one layout: vector 7:0, type 10:8, error code valid 11,
  * bit 12 NMI unblocking due to IRET (exit interruption info only), valid 31.
  */
 import { inputError } from "../../common/errors";
 import { bit, field, flag, put } from "./bits";
 
-/** Bits 10:8 (SDM Tables 25-17, 25-19, 25-20); 1 is reserved. */
+/** Bits 10:8 (the interruption-type tables of SDM 25.8.3, 25.9.2, 25.9.3); 1 is reserved. */
 export const EVENT_TYPES = {
   "external-interrupt": 0,
   nmi: 2,

@@ -218,7 +218,35 @@ export const SYSTEM: FamilyTable = {
   [Mnemonic.Clac]: thenEnd((g) => g.line(`${g.call("setAc", 0)};`)),
   [Mnemonic.Stac]: thenEnd((g) => g.line(`${g.call("setAc", 1)};`)),
   ...Object.fromEntries(VMX_OPS.map(([m, op]) => [m, vmx(op)])),
+  [Mnemonic.Sysenter]: (g) => { g.keepFlags(); g.line(`${g.call("sysenter")};`); g.jump("s.rip"); },
+  [Mnemonic.Sysexit]: (g) => { g.keepFlags(); g.line(`${g.call("sysexit", 0)};`); g.jump("s.rip"); },
+  [Mnemonic.Sysexitq]: (g) => { g.keepFlags(); g.line(`${g.call("sysexit", 1)};`); g.jump("s.rip"); },
+  [Mnemonic.Lar]: (g, i) => larLsl(g, i, 0),
+  [Mnemonic.Lsl]: (g, i) => larLsl(g, i, 1),
+  [Mnemonic.Verr]: (g, i) => g.line(`${g.call("verify", `${g.read(i.ops[0]!)} & 0xffff`, 0)};`),
+  [Mnemonic.Verw]: (g, i) => g.line(`${g.call("verify", `${g.read(i.ops[0]!)} & 0xffff`, 1)};`),
+  [Mnemonic.Arpl]: (g, i) => {
+    const [d, src] = i.ops as [Operand, Operand];
+    const dv = g.read(d, true);
+    const sv = g.read(src);
+    g.write(d, g.let(g.call("arpl", dv, sv)));
+  },
+  [Mnemonic.Bound]: (g, i) => {
+    g.keepFlags();
+    const [idx, m] = i.ops as [Operand, Operand];
+    g.line(`${g.call("bound", g.read(idx), memAddress(g, m), i.opSize)};`);
+  },
 };
+
+/** LAR/LSL: the destination changes only when ZF = 1 (a 32-bit one is then zero-extended). */
+function larLsl(g: Emitter, i: Insn, kind: number): void {
+  const [d, src] = i.ops as [Operand & { kind: "reg" }, Operand];
+  const v = g.let(g.call("larLsl", `${g.read(src)} & 0xffff`, kind));
+  g.line(`if (${v} !== -1) {`);
+  if (d.size === 8) g.write64(d, `${v} | 0`, "0");
+  else g.write(d, `${v} | 0`);
+  g.line(`}`);
+}
 
 function rdrand(g: Emitter, i: Insn, seed: number): void {
   const d = i.ops[0]!;

@@ -33,7 +33,7 @@ function describe(c: EntryCheck): string {
     `  fields:     ${c.fields.join(", ")}`,
     `  on failure: ${OUTCOME[c.phase]}${q}`,
     "",
-    wrap(`Requires: ${c.explain}.`, 78),
+    wrap(`Condition: ${c.explain}.`, 78),
     "",
   ].join("\n");
 }
