@@ -16,7 +16,7 @@ import { deliver, TripleFault } from "../guest-cpu/interrupts";
 import { EFER, FLAG, RAX, RCX } from "../guest-cpu/registers";
 import { CpuFault, UD } from "../guest-cpu/exceptions";
 import type { CpuState } from "../guest-cpu/state";
-import { ACTIVE, HLT } from "../guest-cpu/state";
+import { ACTIVE, HLT, SHUTDOWN } from "../guest-cpu/state";
 import { enterNestedPaging, leaveNestedPaging } from "../ept/attach";
 import { eptCapsFromMsr, validateEptp } from "../ept/eptp";
 import { createEptPhysicalMap, type EptPaging } from "../ept/nested";
@@ -340,7 +340,7 @@ export class VmxEngine {
     loadHostState(s, v, c.exitCtl);
     // NMIs are blocked after a VM exit caused by an NMI, until the host's IRET (28.5.? event blocking).
     s.nmiBlocked = ex.basic === R.EXCEPTION_NMI && (intrInfo & 0x7ff) === ((ITYPE.NMI << 8) | 2);
-    this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
+    this.exitMsrLoad(v);
     // What the exit wrote (put32/putNum skip the change record) is consistent guest state: VMRESUME need not
     // re-check it. The VM-entry interruption-information write above and any MSR-load side effects are cleared too.
     if (v.changedList.length > 0) v.clearChanged();
@@ -385,7 +385,7 @@ export class VmxEngine {
     wnum(v, "EXIT_QUALIFICATION", qualification);
     if (this.state.nonRoot) this.leaveNonRoot();
     loadHostState(s, v, exitCtl);
-    this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
+    this.exitMsrLoad(v);
     const rec: ExitRecord = {
       n: this.exits.length + 1, reason: exitReasonName(reason & 0xffff), basicReason: reason & 0xffff, exitReason: reason >>> 0,
       qualification: BigInt(qualification), guestRip, instructionLength: 0, entryFailure: failure,
@@ -503,6 +503,25 @@ export class VmxEngine {
     return null;
   }
 
+  /**
+   * The VM-exit MSR-load area (28.6). An entry that cannot be loaded is a
+   * VMX abort (28.8): the abort indicator in the VMCS region becomes 4
+   * ("error loading host MSRs") and the processor enters the shutdown state.
+   */
+  private exitMsrLoad(v: Vmcs): void {
+    const fail = this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
+    if (!fail) return;
+    v.abortIndicator = VMX_ABORT_HOST_MSR_LOAD;
+    this.cpu.s.mem.write32(v.address + 4, VMX_ABORT_HOST_MSR_LOAD);
+    this.cpu.s.activity = SHUTDOWN;
+    this.lastFailure = {
+      id: "vmx-abort-host-msr-load", sdm: "SDM Vol. 3C 28.8", phase: "host",
+      explain: `VMX abort: VM-exit MSR-load area entry ${fail.index}: ${fail.why}`,
+      fields: [{ name: "VM_EXIT_MSR_LOAD_ADDR", value: v.get(F.VM_EXIT_MSR_LOAD_ADDR) }, { name: "VM_EXIT_MSR_LOAD_COUNT", value: v.get(F.VM_EXIT_MSR_LOAD_COUNT) }],
+      qualification: fail.index,
+    };
+  }
+
   /** The VM-exit MSR-store area: bits 127:64 of each entry receive the MSR's value (28.4). */
   private storeMsrArea(v: Vmcs): void {
     const count = v.u32(F.VM_EXIT_MSR_STORE_COUNT);
@@ -515,6 +534,9 @@ export class VmxEngine {
     }
   }
 }
+
+/** VMX-abort indicator for a failure loading host MSRs (SDM Vol. 3C 28.8). */
+const VMX_ABORT_HOST_MSR_LOAD = 4;
 
 const IS_CONTROL = new Uint8Array(FIELD_COUNT);
 for (const slot of CONTROL_SLOTS) IS_CONTROL[slot] = 1;
