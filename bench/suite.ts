@@ -2,6 +2,7 @@
 import { cpuBenchmarks } from "./cpu";
 import { eptBenchmarks } from "./ept";
 import { vmexitBenchmarks } from "./vmexit";
+import { vmxInstructionBenchmarks } from "./vmx-instructions";
 
 export interface BenchResult {
   value: number;
@@ -16,4 +17,4 @@ export interface Benchmark {
   run(): BenchResult;
 }
 
-export const BENCHMARKS: Benchmark[] = [...cpuBenchmarks, ...eptBenchmarks, ...vmexitBenchmarks];
+export const BENCHMARKS: Benchmark[] = [...cpuBenchmarks, ...eptBenchmarks, ...vmexitBenchmarks, ...vmxInstructionBenchmarks];

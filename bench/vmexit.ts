@@ -16,7 +16,7 @@ import type { Benchmark } from "./suite";
 
 const LOOP = "l: cpuid\ndec r8\njnz l\nhlt";
 
-export function vmexitRoundTrips(iterations: number): { perSecond: number; exits: number } {
+export function vmexitRoundTrips(iterations: number): { perSecond: number; perCpuSecond: number; exits: number } {
   const code = assemble(LOOP, { org: TESTBED.guestRip }).bytes;
   const cpu = createBareMachine(code, { memory: 4 << 20, mode: "long64", load: TESTBED.guestRip });
   prepareRoot(cpu);
@@ -31,6 +31,7 @@ export function vmexitRoundTrips(iterations: number): { perSecond: number; exits
   engine.state.current = vmcs;
   cpu.s.lo[R8] = iterations;
   const t0 = process.hrtime.bigint();
+  const u0 = process.cpuUsage();
   let r = engine.enter(vmcs, true);
   let exits = 0;
   for (;;) {
@@ -43,7 +44,8 @@ export function vmexitRoundTrips(iterations: number): { perSecond: number; exits
     r = engine.enter(vmcs, false);
   }
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { perSecond: exits / dt, exits };
+  const u = process.cpuUsage(u0);
+  return { perSecond: exits / dt, perCpuSecond: exits / ((u.user + u.system) / 1e6), exits };
 }
 
 export const vmexitBenchmarks: Benchmark[] = [
@@ -53,12 +55,16 @@ export const vmexitBenchmarks: Benchmark[] = [
     target: 1_000_000,
     higherIsBetter: true,
     run() {
-      let best = 0;
+      let best = 0, bestCpu = 0;
       for (let round = 0; round < 5; round++) {
         const r = vmexitRoundTrips(200_000);
-        if (round > 0) best = Math.max(best, r.perSecond);
+        if (round > 0) {
+          best = Math.max(best, r.perSecond);
+          bestCpu = Math.max(bestCpu, r.perCpuSecond);
+        }
       }
-      return { value: best, note: "Bochs ≈ 130,000/s, host KVM ≈ 300,000/s" };
+      const cpu = Math.round(bestCpu).toLocaleString("en-US");
+      return { value: best, note: `${cpu}/s of process CPU time; Bochs ≈ 130,000/s, host KVM ≈ 300,000/s` };
     },
   },
 ];

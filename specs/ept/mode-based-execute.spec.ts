@@ -8,7 +8,7 @@ import { makeRig, OFFSET, TARGET_GPA, TARGET_LIN } from "./rig";
 
 const FETCH = 1 << 2, READABLE = 1 << 3, WRITABLE = 1 << 4, EXEC = 1 << 5, USER_EXEC = 1 << 6;
 const GLA = (1 << 7) | (1 << 8);
-const USER_LINEAR = 1 << 9, WRITABLE_LINEAR = 1 << 10, EXEC_LINEAR = 1 << 11;
+const USER_LINEAR = 1 << 9, WRITABLE_LINEAR = 1 << 10;
 
 describe("mode-based execute control for EPT", () => {
   it.each([
@@ -27,7 +27,8 @@ describe("mode-based execute control for EPT", () => {
       expect(res.fault).toBeNull();
       return;
     }
-    const linear = (user ? USER_LINEAR : 0) | WRITABLE_LINEAR | EXEC_LINEAR;
+    // Bit 11 is execute-disable: 0 for this executable guest page.
+    const linear = (user ? USER_LINEAR : 0) | WRITABLE_LINEAR;
     expect(res.fault).toEqual({ kind: "ept-violation", qualification: FETCH | q! | GLA | linear, gpa: TARGET_GPA + OFFSET, gla: TARGET_LIN + OFFSET, level: 3 });
   });
 

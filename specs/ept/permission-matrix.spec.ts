@@ -20,7 +20,7 @@ const T28_7 = {
   linearTranslation: 1 << 8, // 1: final access; 0: guest paging-structure access
   userLinear: 1 << 9, // advanced information (the default capabilities report it)
   writableLinear: 1 << 10,
-  executableLinear: 1 << 11,
+  executeDisableLinear: 1 << 11, // 0: the guest maps the linear address executable
 };
 
 const ACCESSES = ["read", "write", "fetch"] as const;
@@ -52,8 +52,8 @@ function expected(c: Case): { kind: "ok" } | { kind: "misconfig" } | { kind: "vi
   if (r) q |= T28_7.readable;
   if (w) q |= T28_7.writable;
   if (x) q |= T28_7.executable;
-  // A linear access by supervisor code to a page the guest maps read/write and executable.
-  q |= T28_7.glaValid | T28_7.linearTranslation | T28_7.writableLinear | T28_7.executableLinear;
+  // A linear access by supervisor code to a page the guest maps read/write and executable (bits 9 and 11 clear).
+  q |= T28_7.glaValid | T28_7.linearTranslation | T28_7.writableLinear;
   return { kind: "violation", qualification: q };
 }
 

@@ -82,7 +82,7 @@ describe("vmxlab explain <exit reason>", () => {
 
 describe("vmxlab explain <reason> <qualification>", () => {
   it("decodes a raw qualification for the reason", () => {
-    expect(explainExitReason("CR_ACCESS 0x113")).toMatch(/^CR_ACCESS qualification 0x113: MOV RCX, CR3\n\nCR_ACCESS \(basic exit reason 28\)/);
+    expect(explainExitReason("CR_ACCESS 0x113")).toMatch(/^CR_ACCESS qualification 0x113: MOV RCX, CR3\nCR_ACCESS \(basic exit reason 28\)/);
   });
 
   it("says why a value is not a valid qualification", () => {
@@ -91,5 +91,11 @@ describe("vmxlab explain <reason> <qualification>", () => {
 
   it("lists the hypercall ABI under VMCALL", () => {
     expect(explainExitReason("VMCALL")).toMatch(/ 1 PRINT_STRING +RBX = guest-linear address/);
+  });
+});
+
+describe("explain output", () => {
+  it("has no blank lines (README console examples compare line by line)", () => {
+    for (const q of ["CPUID", "VMCALL", "EPT_VIOLATION 0x182"]) expect(explainExitReason(q)).not.toMatch(/\n\n/);
   });
 });

@@ -13,7 +13,7 @@ import "../../src/scenario/machines";
 const ROOT = join(__dirname, "..", "..");
 const GOLDEN = join(__dirname, "golden");
 
-describe.each(["01-rings-and-holes", "02-binary-translation-sketch"])("human report of %s", (name) => {
+describe.each(["01-rings-and-holes", "02-binary-translation-sketch", "07-io-and-uart", "10-exceptions-and-injection"])("human report of %s", (name) => {
   it("matches the golden file", () => {
     const ls = loadScenarioFile(relative(ROOT, join(ROOT, "examples", `${name}.yaml`)));
     const text = formatReport(runScenario(ls), { color: 0 });

@@ -191,6 +191,13 @@ describe("assembler errors inside code:", () => {
     expect(messages('guest: { code: "frob eax" }\n')[0]).toMatch(/^lab\.yaml:1:17: guest\.code: /);
   });
 
+  it("are listed together with schema errors elsewhere", () => {
+    expect(messages("guest:\n  code: |\n    frob eax\n  regs: { rax: zz }\n")).toEqual([
+      expect.stringMatching(/^lab\.yaml:3:5: guest\.code: unknown instruction 'frob'/),
+      "lab.yaml:4:16: guest.regs.rax: expected a number or hex string, got 'zz'",
+    ]);
+  });
+
   it("reports bad hex bytes at the hex: value", () => {
     expect(messages("guest:\n  hex: 0f zz\n")).toEqual(["lab.yaml:2:8: guest.hex: 'zz' (byte 2) is not a hex byte"]);
   });

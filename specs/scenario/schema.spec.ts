@@ -7,7 +7,7 @@ describe("scenario JSON Schema", () => {
   const schema = scenarioJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }>; additionalProperties: boolean };
 
   it("describes the DESIGN.md keys and rejects unknown ones", () => {
-    expect(Object.keys(schema.properties)).toEqual(["$schema", "name", "description", "machine", "cpu", "guest", "vmcs", "ept", "handlers", "host", "devices", "limits", "expect"]);
+    expect(Object.keys(schema.properties)).toEqual(["$schema", "name", "description", "machine", "cpu", "guest", "vmcs", "ept", "handlers", "host", "devices", "snapshot", "limits", "expect"]);
     expect(schema.additionalProperties).toBe(false);
     expect(Object.keys(schema.properties.guest!.properties!)).toEqual(["mode", "memory", "code", "hex", "file", "load", "entry", "regs"]);
   });

@@ -1,5 +1,6 @@
 import { fieldDetail, lookupFields, parseEncoding, whyNotEncoding } from "../../src/vmcs/field-lookup";
 import { FIELDS } from "../../src/vmcs/fields";
+import { explainCapabilityMsr, explainControl } from "../../src/vmcs/explain-caps";
 import { explainVmInstructionError } from "../../src/vmx/explain-vm-error";
 import { VM_ERROR_LIST } from "../../src/vmx/vm-errors";
 import { vmxlab } from "../support/cli";
@@ -80,5 +81,31 @@ describe("CLI", () => {
     const r = vmxlab(["explain", "vm-error", "7"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^VM-instruction error 7: VM entry with invalid control field\(s\)/);
+  });
+});
+
+describe("vmxlab explain <control> / <capability MSR>", () => {
+  it("places a control in its word and capability MSR, with each profile's setting", () => {
+    const t = explainControl("unrestricted-guest")!;
+    expect(t).toContain("unrestricted-guest: secondary processor-based VM-execution control, bit 7");
+    expect(t).toContain("SECONDARY_VM_EXEC_CONTROL (0x401e)");
+    expect(t).toContain("allowed-1 in bit 39");
+    expect(t).toContain("default: 0 or 1; no-unrestricted-guest: must be 0; minimal: must be 0");
+  });
+
+  it("lists every word of a name used twice (load-ia32-efer: exit bit 21, entry bit 15)", () => {
+    const t = explainControl("LOAD-IA32-EFER")!;
+    expect(t).toMatch(/primary VM-exit control, bit 21/);
+    expect(t).toMatch(/VM-entry control, bit 15/);
+  });
+
+  it("decodes a capability MSR per profile", () => {
+    const t = explainCapabilityMsr("IA32_VMX_TRUE_PROCBASED_CTLS")!;
+    expect(t).toMatch(/minimal +absent \(RDMSR #GP\)/);
+    expect(t).toMatch(/bit 15 +cr3-load-exiting +0 or 1/);
+    expect(t).toMatch(/bit  1 +\(reserved\) +must be 1/);
+    expect(explainCapabilityMsr("0x480")).toMatch(/^IA32_VMX_BASIC \(MSR 0x480/);
+    expect(explainCapabilityMsr("0x10")).toBeUndefined();
+    expect(explainControl("hlt")).toBeUndefined();
   });
 });

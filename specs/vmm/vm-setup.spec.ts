@@ -166,3 +166,15 @@ describe("invalid options are input errors", () => {
     expect(String((err as Error).message)).toMatch(msg);
   });
 });
+
+describe("small guests", () => {
+  it("a guest with 256 KiB of RAM gets its stack at the top of RAM", () => {
+    const vm = new Vm({ memory: 256 << 10, asm: "push 7\npop rax\nhlt" });
+    expect(vm.vmcs.read("GUEST_RSP")).toBe(0x40000n);
+    expect(vm.run().regs.rax).toBe("0x7");
+  });
+
+  it("a raw field the profile does not know is an input error", () => {
+    expect(() => new Vm({ memory: 1 << 20, profile: "minimal", fields: { EPTP_LIST_ADDRESS: 0x1000 } })).toThrow(/vmcs\.fields: VMWRITE EPTP_LIST_ADDRESS failed on profile 'minimal'/);
+  });
+});

@@ -84,6 +84,7 @@ const MUTATIONS: Record<string, (c: Case) => void> = {
   "ctl-msr-bitmap": (c) => { on(c, "primary", "use-msr-bitmaps"); set(c, "MSR_BITMAP", 0x4_2800); },
   "ctl-virtual-apic-page": (c) => { on(c, "primary", "use-tpr-shadow"); set(c, "VIRTUAL_APIC_PAGE_ADDR", 0x123); },
   "ctl-tpr-threshold": (c) => { on(c, "primary", "use-tpr-shadow"); set(c, "VIRTUAL_APIC_PAGE_ADDR", 0x5_0000); set(c, "TPR_THRESHOLD", 0x10); },
+  "ctl-tpr-threshold-vtpr": (c) => { on(c, "primary", "use-tpr-shadow"); set(c, "VIRTUAL_APIC_PAGE_ADDR", 0x5_0000); set(c, "TPR_THRESHOLD", 1); },
   "ctl-tpr-shadow-required": (c) => on(c, "secondary", "virtualize-x2apic-mode"),
   "ctl-virtual-nmis": (c) => on(c, "pin", "virtual-nmis"),
   "ctl-nmi-window": (c) => on(c, "primary", "nmi-window-exiting"),

@@ -63,3 +63,18 @@ describe("saving guest state and loading host state", () => {
     expect(r.cpu.s.lo[0]).toBe(0x1234);
   });
 });
+
+describe("VMX abort (SDM Vol. 3C 28.8)", () => {
+  it("a VM-exit MSR-load entry that cannot be loaded aborts: indicator 4 in the VMCS region, shutdown", () => {
+    const r = rig({ code: "cpuid" });
+    const load = 0x6_1000;
+    r.cpu.mem.write(load, 4, 0xc000_0100n); // IA32_FS_BASE: not loadable from an MSR-load area
+    r.set("VM_EXIT_MSR_LOAD_ADDR", load);
+    r.set("VM_EXIT_MSR_LOAD_COUNT", 1);
+    expect(r.launch(100).stop).toBe("exit");
+    expect(r.vmcs.abortIndicator).toBe(4);
+    expect(r.cpu.mem.read32(r.vmcs.address + 4)).toBe(4);
+    expect(r.cpu.run(100).stop).toBe("shutdown");
+    expect(r.engine.lastFailure!.id).toBe("vmx-abort-host-msr-load");
+  });
+});

@@ -37,7 +37,7 @@ export const EPT_VIOLATION_BITS = {
   },
   USER_LINEAR: { bit: 9, name: "user-linear", meaning: "advanced information (bits 7 and 8 set): the linear address is a user-mode address" },
   WRITABLE_LINEAR: { bit: 10, name: "writable-linear", meaning: "advanced information: guest paging maps the linear address read/write" },
-  EXECUTABLE_LINEAR: { bit: 11, name: "executable-linear", meaning: "advanced information: guest paging maps the linear address executable (not execute-disable)" },
+  EXECUTE_DISABLE_LINEAR: { bit: 11, name: "execute-disable-linear", meaning: "advanced information: guest paging maps the linear address execute-disable (0: executable)" },
   NMI_UNBLOCKING: { bit: 12, name: "nmi-unblocking", meaning: "NMI unblocking due to IRET: the access was by an IRET that unblocked NMIs (virtual NMIs), set by the VMX layer" },
   SHADOW_STACK: { bit: 13, name: "shadow-stack", meaning: "the access was a shadow-stack access (not modelled: always 0)" },
 } as const satisfies Record<string, QualBit>;
@@ -78,7 +78,7 @@ export function eptViolationQualification(v: EptViolationInfo): number {
       if (v.advanced !== null) {
         if (v.advanced & P_U) q |= Q.USER_LINEAR;
         if (v.advanced & P_W) q |= Q.WRITABLE_LINEAR;
-        if (v.advanced & P_XS) q |= Q.EXECUTABLE_LINEAR;
+        if (!(v.advanced & P_XS)) q |= Q.EXECUTE_DISABLE_LINEAR;
       }
     }
   }

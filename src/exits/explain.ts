@@ -37,11 +37,13 @@ export function formatExitReason(r: ExitReasonDef): string {
     `  category:      ${r.category}${r.category === "instruction" ? " (fault-like: RIP points at the instruction; VM_EXIT_INSTRUCTION_LEN is valid)" : ""}`,
   ];
   if (r.aliases?.length) lines.push(`  also known as: ${r.aliases.join(", ")}`);
-  if (r.explain) lines.push("", wrap(r.explain, 78));
+  if (r.linux === false) lines.push("  name:          vmxlab's (Linux defines no EXIT_REASON_ for it)");
+  // No blank lines: the README's console examples compare output line by line.
+  if (r.explain) lines.push(wrap(r.explain, 76).replace(/^/gm, "  "));
   if (r.name === "VMCALL") {
-    lines.push("", "vmxlab hypercalls (RAX = number):");
-    for (const h of HYPERCALLS) lines.push(`  ${String(h.nr).padStart(2)} ${h.name.padEnd(13)} ${h.args}; returns ${h.returns}`);
-    lines.push("  other numbers return -1000 (KVM's -KVM_ENOSYS); calls from CPL > 0 return -1 (-KVM_EPERM)");
+    lines.push("  vmxlab hypercalls (RAX = number):");
+    for (const h of HYPERCALLS) lines.push(`    ${String(h.nr).padStart(2)} ${h.name.padEnd(13)} ${h.args}; returns ${h.returns}`);
+    lines.push("    other numbers return -1000 (KVM's -KVM_ENOSYS); calls from CPL > 0 return -1 (-KVM_EPERM)");
   }
   return lines.join("\n") + "\n";
 }
@@ -73,7 +75,7 @@ export function explainExitReason(query: string): string | undefined {
     } catch (e) {
       decoded = `not a valid ${r.name} qualification: ${(e as Error).message}`;
     }
-    return `${r.name} qualification ${hex(raw)}: ${decoded}\n\n${formatExitReason(r)}`;
+    return `${r.name} qualification ${hex(raw)}: ${decoded}\n${formatExitReason(r)}`;
   }
   if (words.length > 1) return undefined;
   return formatExitReason(r);

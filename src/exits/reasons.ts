@@ -133,6 +133,8 @@ export interface ExitReasonInfo {
   readonly explain?: string;
   /** Other names accepted on input (Linux spelling or the SDM's instruction name). */
   readonly aliases?: readonly string[];
+  /** false: Linux uapi/asm/vmx.h has no EXIT_REASON_* for it; the name is vmxlab's, in the same style. */
+  readonly linux?: false;
 }
 
 const QUAL_SDM = "28.2.1";
@@ -182,6 +184,7 @@ export const EXIT_REASON_INFO = {
     aliases: ["STARTUP_IPI"],
   },
   IO_SMI: {
+    linux: false,
     sdm: `SDM Vol. 3C 32.15.2, ${QUAL_SDM}`,
     description: "An SMI arrived immediately after an I/O instruction and caused an SMM VM exit",
     category: "signal",
@@ -189,6 +192,7 @@ export const EXIT_REASON_INFO = {
     cause: "dual-monitor treatment of SMIs",
   },
   OTHER_SMI: {
+    linux: false,
     sdm: "SDM Vol. 3C 32.15.2",
     description: "An SMI arrived and caused an SMM VM exit (not after an I/O instruction)",
     category: "signal",
@@ -230,6 +234,7 @@ export const EXIT_REASON_INFO = {
       "CPUID always exits in VMX non-root operation. The handler reads the leaf from EAX and the subleaf from ECX, writes EAX/EBX/ECX/EDX with the values it wants the guest to see (e.g. CPUID.1:ECX.VMX[bit 5] only when nested virtualization is offered, CPUID.1:ECX[bit 31] 'hypervisor present') and advances RIP by VM_EXIT_INSTRUCTION_LEN (2).",
   },
   GETSEC: {
+    linux: false,
     sdm: "SDM Vol. 3C 26.1.2",
     description: "The guest executed GETSEC",
     category: "instruction",
@@ -277,6 +282,7 @@ export const EXIT_REASON_INFO = {
     explain: "Without rdtsc-exiting the guest reads TSC + TSC_OFFSET (if use-tsc-offsetting). The handler loads EDX:EAX and advances RIP.",
   },
   RSM: {
+    linux: false,
     sdm: "SDM Vol. 3C 26.1.2",
     description: "The guest executed RSM in SMM",
     category: "instruction",
@@ -556,6 +562,7 @@ export const EXIT_REASON_INFO = {
     cause: "enable-xsaves-xrstors (secondary) and a bit set in both XSS_EXIT_BITMAP and the requested feature mask",
   },
   PCONFIG: {
+    linux: false,
     sdm: "SDM Vol. 3C 26.1.3",
     description: "The guest executed PCONFIG",
     category: "instruction",
@@ -563,6 +570,7 @@ export const EXIT_REASON_INFO = {
     cause: "enable-pconfig (secondary)",
   },
   SPP_EVENT: {
+    linux: false,
     sdm: `SDM Vol. 3C 29.3.4, ${QUAL_SDM}`,
     description: "SPP-related event: a sub-page write-permission check failed or its table was misconfigured",
     category: "event",
@@ -585,6 +593,7 @@ export const EXIT_REASON_INFO = {
     cause: "rdtsc-exiting (primary) with enable-user-wait-and-pause (secondary)",
   },
   LOADIWKEY: {
+    linux: false,
     sdm: "SDM Vol. 3C 26.1.3",
     description: "The guest executed LOADIWKEY",
     category: "instruction",
@@ -592,6 +601,7 @@ export const EXIT_REASON_INFO = {
     cause: "loadiwkey-exiting (tertiary)",
   },
   ENCLV: {
+    linux: false,
     sdm: "SDM Vol. 3C 26.1.3",
     description: "The guest executed ENCLV",
     category: "instruction",
@@ -599,6 +609,7 @@ export const EXIT_REASON_INFO = {
     cause: "enable-enclv-exiting (secondary) and the leaf's ENCLV-exiting bitmap bit",
   },
   ENQCMD_PASID_FAIL: {
+    linux: false,
     sdm: "SDM Vol. 3C 26.5.8",
     description: "ENQCMD PASID translation failure",
     category: "instruction",
@@ -606,6 +617,7 @@ export const EXIT_REASON_INFO = {
     cause: "PASID translation (tertiary) and an invalid PASID-directory or PASID-table entry",
   },
   ENQCMDS_PASID_FAIL: {
+    linux: false,
     sdm: "SDM Vol. 3C 26.5.8",
     description: "ENQCMDS PASID translation failure",
     category: "instruction",
@@ -642,6 +654,7 @@ export const EXIT_REASON_INFO = {
     cause: "unconditional",
   },
   RDMSRLIST: {
+    linux: false,
     sdm: "SDM Vol. 3C 26.1.3",
     description: "The guest executed RDMSRLIST",
     category: "instruction",
@@ -649,6 +662,7 @@ export const EXIT_REASON_INFO = {
     cause: "use-msr-bitmaps clear or an MSR's bitmap bit set",
   },
   WRMSRLIST: {
+    linux: false,
     sdm: "SDM Vol. 3C 26.1.3",
     description: "The guest executed WRMSRLIST",
     category: "instruction",

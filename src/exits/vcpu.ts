@@ -203,6 +203,13 @@ export interface VmServices {
   mapRam?(gpa: bigint): void;
   /** Map guest page `gpa` (hypercall MAP_PAGE) with `perms`; returns false when it cannot. */
   mapPage?(gpa: bigint, perms: string): boolean;
+  /**
+   * The emulated MOV to CR0/CR3/CR4 changed paging: drop the guest's cached
+   * translations as the instruction would have (SDM Vol. 3A 4.10.4.1):
+   * "non-global" for MOV CR3 without PCID no-flush, "all" for paging-mode and
+   * PGE changes. Needed when the guest runs with a VPID (entries survive entry).
+   */
+  flushGuestTlb?(scope: "all" | "non-global"): void;
   /** INVLPG exit: invalidate the guest's translations of `linear` (tagged with its VPID) as the instruction would have. */
   invalidateLinear?(linear: bigint): void;
   /** HLT: wait until an interrupt can be delivered; false when none will ever come. */

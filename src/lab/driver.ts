@@ -13,6 +13,11 @@ export function runScript(session: LabSession, commands: string[]): string {
   const out: string[] = [];
   for (const line of commands) {
     if (line.trim() === "") continue;
+    // Comments in a command file are narration: printed as they are, not as commands.
+    if (line.trim().startsWith("#")) {
+      out.push(line.trim());
+      continue;
+    }
     out.push(PROMPT + line.trim());
     const r = session.execute(line);
     out.push(...r.lines);

@@ -17,6 +17,9 @@ import { guestBits, type Vm, type VmSnapshot } from "../vmm/vm";
 import { REG_ORDER } from "../vmm/exec";
 import type { LabEvent, LabTarget } from "./target";
 
+/** Userspace-exit fields that are counts, printed in decimal. */
+const COUNTS = new Set(["size", "count"]);
+
 const GPRS = REG_ORDER.filter((r) => r !== "rip" && r !== "rflags" && r !== "rsp");
 
 function hex(v: bigint | number): string {
@@ -38,7 +41,7 @@ export class VmLabTarget implements LabTarget {
       else if (e.kind === "entry") events.push({ kind: "entry", text: e.launch ? "VM entry (VMLAUNCH)" : "VM entry (VMRESUME)" });
       else if (e.kind === "userspace") {
         const u = e.exit;
-        const data = Object.entries(u).filter(([k]) => k !== "kind").map(([k, v]) => `${k}=${typeof v === "bigint" || typeof v === "number" ? hex(v) : String(v)}`);
+        const data = Object.entries(u).filter(([k]) => k !== "kind").map(([k, v]) => `${k}=${(typeof v === "bigint" || typeof v === "number") && !COUNTS.has(k) ? hex(v) : String(v)}`);
         events.push({ kind: "userspace", reason: u.kind, text: `userspace exit: ${u.kind}${data.length ? " " + data.join(" ") : ""}` });
       } else events.push({ kind: "stop", reason: e.reason, text: `stopped: ${e.reason}${e.detail ? ` (${e.detail})` : ""}` });
     }

@@ -5,7 +5,7 @@
  */
 import { hex } from "../common/u64";
 import { parseHexBytes } from "../common/hex-input";
-import type { Expectation, RunOutcome } from "./outcome";
+import type { Expectation, RunOutcome, WalkInfo } from "./outcome";
 import type { ExpectSection } from "./schema";
 
 const h = (v: bigint | number) => hex(typeof v === "number" ? BigInt(v) : v);
@@ -27,7 +27,14 @@ function quote(s: string): string {
 /** Label addresses of the guest code, for `expect.memory[].label`. */
 export type Labels = ReadonlyMap<string, number> | undefined;
 
-export function evaluate(e: ExpectSection | undefined, o: RunOutcome, labels?: Labels): Expectation[] {
+/** The walks `expect.walk` asks for, done once (the report prints them, the checks compare them). */
+export function walks(e: ExpectSection | undefined, o: RunOutcome): WalkInfo[] {
+  return (e?.walk ?? []).map((w) =>
+    o.walk ? o.walk(w.address, w.access) : { address: w.address, access: w.access, gpa: null, hpa: null, references: 0, trace: [], fault: "no 2-D walk on this machine (needs the VMM with EPT)" },
+  );
+}
+
+export function evaluate(e: ExpectSection | undefined, o: RunOutcome, labels?: Labels, done: WalkInfo[] = walks(e, o)): Expectation[] {
   const out: Expectation[] = [];
   if (!e) return out;
   const push = (path: string, expected: string, actual: string, ok = expected === actual) => out.push({ path, expected, actual, ok });
@@ -52,6 +59,13 @@ export function evaluate(e: ExpectSection | undefined, o: RunOutcome, labels?: L
   if (e["vm-instruction-error"] !== undefined)
     push("vm-instruction-error", String(e["vm-instruction-error"]), o.vmInstructionError === undefined ? "none" : String(o.vmInstructionError));
   if (e["entry-failure"] !== undefined) push("entry-failure", e["entry-failure"], o.entryFailure?.check ?? "none");
+  (e.walk ?? []).forEach((w, i) => {
+    const got = done[i]!;
+    const at = `walk[${h(w.address)}]`;
+    if (w.references !== undefined) push(`${at}.references`, String(w.references), got.fault ? got.fault : String(got.references));
+    if (w.gpa !== undefined) push(`${at}.gpa`, h(w.gpa), got.gpa === null ? got.fault ?? "none" : h(got.gpa));
+    if (w.hpa !== undefined) push(`${at}.hpa`, h(w.hpa), got.hpa === null ? got.fault ?? "none" : h(got.hpa));
+  });
   if (e.faults !== undefined) push("faults", `[${e.faults.join(", ")}]`, `[${o.faults.map((f) => f.vector).join(", ")}]`);
   for (const [what, n] of Object.entries(e.counts ?? {})) {
     const actual =

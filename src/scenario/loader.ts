@@ -115,6 +115,7 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = convertIssues(scenarioSchema, raw, parsed.error.issues, positions);
+    issues.push(...asmIssues(raw as Record<string, unknown>, positions));
     issues.sort((a, b) => a.location.line - b.location.line || a.location.col - b.location.col);
     throw new ScenarioError(issues);
   }
@@ -141,6 +142,27 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
   });
   const name = scenario.name ?? basename(file, extname(file));
   return { file, name, scenario, guest, host, positions, dir };
+}
+
+/**
+ * Assembly errors in `code:` blocks even when other keys are wrong, so that
+ * `vmxlab check` lists everything at once (the code is assembled at address 0
+ * here: only errors that do not depend on the load address are found).
+ */
+function asmIssues(raw: Record<string, unknown>, pos: Positions): ScenarioIssue[] {
+  const out: ScenarioIssue[] = [];
+  for (const section of ["guest", "host"] as const) {
+    const sec = raw[section] as Record<string, unknown> | undefined;
+    if (!sec || typeof sec.code !== "string") continue;
+    const mode = section === "guest" && typeof sec.mode === "string" ? sec.mode : "long64";
+    const origin = pos.scalarOrigin([section, "code"]);
+    try {
+      assemble(sec.code, { bits: bitsOf(mode), org: 0, file: pos.file, lineOffset: origin.lineOffset, colOffset: origin.colOffset });
+    } catch (e) {
+      if (e instanceof VmxlabError && e.location) out.push({ path: [section, "code"], message: `${section}.code: ${e.message}`, location: e.location });
+    }
+  }
+  return out;
 }
 
 function overlaps(a: LoadedCode, b: LoadedCode): boolean {

@@ -13,6 +13,9 @@ import { Vm, type VmOptions } from "../vmm/vm";
 import type { MemoryTypeName } from "../ept/format-ept";
 import type { EventType } from "../exits/qualification/interruption-info";
 import { loadHandlerModule } from "./handler-module";
+import { createEptPhysicalMap } from "../ept/nested";
+import { translate2d } from "../ept/translate2d";
+import { formatTrace } from "../ept/trace-text";
 import type { LoadedScenario } from "./loader";
 import { exitInfo } from "./machine-bare";
 import type { EntryFailureInfo, RunOutcome, UserspaceExit } from "./outcome";
@@ -115,6 +118,9 @@ export function vmOptions(ls: LoadedScenario): VmOptions {
 class RecordingDispatcher {
   readonly regsAt = new Map<number, Partial<Record<string, bigint>>>();
   private n = 0;
+  /** Stop the run (for a snapshot) at the first exit from this one on that the handlers resume. */
+  pauseAt = Infinity;
+  paused = false;
   constructor(private readonly inner: ExitDispatcher) {}
 
   dispatch(vcpu: Vcpu): HandlerOutcome {
@@ -126,7 +132,12 @@ class RecordingDispatcher {
       : reason === "VMCALL" ? ["rax", "rbx"]
       : [];
     if (names.length) this.regsAt.set(this.n, Object.fromEntries(names.map((r) => [r, vcpu.getReg(r)])));
-    return this.inner.dispatch(vcpu);
+    const outcome = this.inner.dispatch(vcpu);
+    if (!this.paused && this.n >= this.pauseAt && outcome.action === "resume") {
+      this.paused = true;
+      return { action: "stop", reason: "snapshot" };
+    }
+    return outcome;
   }
 }
 
@@ -134,7 +145,26 @@ export function runVm(ls: LoadedScenario): RunOutcome {
   const opts = vmOptions(ls);
   const recorder = new RecordingDispatcher(new ExitDispatcher(opts.handlers ?? {}));
   const vm = new Vm({ ...opts, dispatcher: recorder });
-  const r = vm.run();
+  const snap = ls.scenario.snapshot;
+  let r = (recorder.pauseAt = snap ? Number(snap["at-exit"]) : Infinity, vm.run());
+  const notes: string[] = [];
+  // Exits of every run segment, in the order they happened (a restore rewinds the VM's own list).
+  const allExits = [...r.exits];
+  let steps = r.steps;
+  if (snap && recorder.paused && r.stopReason === "stopped") {
+    const s0 = vm.snapshot("scenario");
+    notes.push(`snapshot after exit #${allExits.length}`);
+    r = vm.run();
+    allExits.push(...r.exits);
+    steps += r.steps;
+    notes.push(`first run from the snapshot: stop ${r.stopReason}, console ${JSON.stringify(r.console)}`);
+    vm.restore(s0);
+    if (snap.restore?.regs) vm.setRegs(snap.restore.regs);
+    notes.push(`restored the snapshot${snap.restore?.regs ? `, then set ${Object.keys(snap.restore.regs).join(", ")}` : ""}`);
+    r = vm.run();
+    allExits.push(...r.exits);
+    steps += r.steps;
+  } else if (snap) notes.push(`no snapshot: the run ended before exit #${Number(snap["at-exit"])} was resumed`);
   const regs = {} as Record<ScenarioReg, bigint>;
   for (const n of REG_NAMES) regs[n] = BigInt(r.regs[n]);
   const fail = r.userspaceExits.find((u) => u.kind === "fail-entry") as
@@ -154,17 +184,34 @@ export function runVm(ls: LoadedScenario): RunOutcome {
   const vmErr = fail?.vmInstructionError ?? (errField ? Number(errField) : undefined);
   return {
     stopReason: r.stopReason,
-    steps: r.steps,
+    steps,
     ...(r.status !== undefined ? { status: r.status } : {}),
     ...(r.detail !== undefined ? { detail: r.detail } : {}),
     // Exits the dispatcher saw are numbered in the same order as the engine's records (entry failures never reach it).
-    exits: r.exits.map((x, i) => exitInfo(x, recorder.regsAt.get(i + 1 - r.exits.slice(0, i + 1).filter((e) => e.entryFailure).length))),
+    exits: allExits.map((x, i) => ({ ...exitInfo(x, recorder.regsAt.get(i + 1 - allExits.slice(0, i + 1).filter((e) => e.entryFailure).length)), n: i + 1 })),
     userspaceExits: r.userspaceExits as UserspaceExit[],
     console: r.console,
     regs,
     faults: vm.cpu.faults.map((f) => ({ vector: f.vector.replace(/^#/, ""), ...(f.errorCode >= 0 ? { errorCode: f.errorCode } : {}), rip: f.rip })),
     ...(vmErr !== undefined ? { vmInstructionError: vmErr } : {}),
     ...(entryFailure ? { entryFailure } : {}),
+    walk: (lin, access) => {
+      const v = vm.vmcs;
+      const guest = { cr0: Number(v.read("GUEST_CR0")), cr3: Number(v.read("GUEST_CR3")), cr4: Number(v.read("GUEST_CR4")), efer: Number(v.read("GUEST_IA32_EFER")) };
+      const nested = vm.eptEnabled() ? createEptPhysicalMap(vm.mem, v.read("EPT_POINTER")) : null;
+      const t = translate2d(vm.mem, guest, nested, Number(BigInt.asIntN(64, lin)), access, { trace: true });
+      const fault = t.fault ? `${t.fault.kind}` : undefined;
+      return {
+        address: lin,
+        access,
+        gpa: t.gpa === null ? null : BigInt(t.gpa),
+        hpa: t.hpa === null ? null : BigInt(t.hpa),
+        references: t.trace.length,
+        trace: formatTrace(t.trace),
+        ...(fault ? { fault } : {}),
+      };
+    },
+    ...(notes.length ? { notes } : {}),
     // Guest RAM sits at host-physical 0 (src/vmm/layout.ts): a guest-physical RAM address reads the same host byte.
     readMemory: (gpa, length) => {
       const a = Number(gpa);

@@ -36,6 +36,17 @@ export interface FaultInfo {
   rip: number;
 }
 
+export interface WalkInfo {
+  address: bigint;
+  access: string;
+  gpa: bigint | null;
+  hpa: bigint | null;
+  references: number;
+  /** The trace as text, one line per entry read (src/ept/trace-text.ts). */
+  trace: string[];
+  fault?: string;
+}
+
 export interface EntryFailureInfo {
   check: string;
   sdm?: string;
@@ -59,6 +70,8 @@ export interface RunOutcome {
   entryFailure?: EntryFailureInfo;
   /** Reads guest-physical memory after the run (for expect.memory). */
   readMemory(gpa: bigint, length: number): Uint8Array;
+  /** A 2-D translation of a guest-linear address in the final state (VMM runs), for expect.walk. */
+  walk?(lin: bigint, access: "read" | "write" | "fetch"): WalkInfo;
   /** Free-form lines a machine wants in the report (e.g. "the hypervisor in host code ran 12 VMRESUMEs"). */
   notes?: string[];
 }
@@ -81,6 +94,8 @@ export interface ScenarioResultJson {
   faults: { vector: string; errorCode?: string; rip: string; instruction?: string }[];
   vmInstructionError?: number;
   entryFailure?: EntryFailureInfo;
+  notes?: string[];
+  walks?: { address: string; access: string; gpa: string | null; hpa: string | null; references: number; trace: string[]; fault?: string }[];
   expectations: Expectation[];
   error?: string;
 }

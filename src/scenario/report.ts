@@ -58,9 +58,10 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
     lines.push(c.cyan("VM exits"));
     const max = o.maxExits ?? 200;
     const w = Math.max(...r.exits.slice(0, max).map((x) => x.reason.length));
+    const nw = String(Math.min(r.exits.length, max)).length + 1;
     const iw = Math.max(0, ...r.exits.slice(0, max).map((x) => (x.instruction ?? "").length));
     for (const x of r.exits.slice(0, max)) {
-      const parts = [`  ${c.dim("#" + x.n)} ${c.yellow(x.reason.padEnd(w))}`];
+      const parts = [`  ${c.dim(("#" + x.n).padEnd(nw))} ${c.yellow(x.reason.padEnd(w))}`];
       if (iw) parts.push(`  ${(x.instruction ?? "").padEnd(iw)}`);
       if (x.detail) parts.push(`  (${x.detail})`);
       parts.push(`  rip ${x.guestRip}`);
@@ -87,6 +88,14 @@ export function formatReport(r: ScenarioResultJson, o: ReportOptions): string {
       const v = `#${f.vector}${f.errorCode !== undefined ? `(${f.errorCode})` : ""}`.padEnd(fw);
       lines.push(`  ${c.yellow(v)}  ${iw ? (f.instruction ?? "").padEnd(iw) + "  " : ""}rip ${f.rip}`);
     }
+  }
+  if (r.notes?.length) {
+    lines.push(c.cyan("run"));
+    for (const n of r.notes) lines.push(`  ${n}`);
+  }
+  for (const w of r.walks ?? []) {
+    lines.push(c.cyan(`2-D walk of ${w.address} (${w.access})`) + (w.hpa ? ` → gpa ${w.gpa} → hpa ${w.hpa}` : w.fault ? `: ${w.fault}` : ""));
+    for (const t of w.trace) lines.push(`  ${t}`);
   }
   if (r.console) {
     lines.push(c.cyan("console"));

@@ -6,7 +6,7 @@
  */
 import { hex } from "../common/u64";
 import { formatInsn } from "../asm/disasm";
-import { evaluate } from "./expect";
+import { evaluate, walks } from "./expect";
 import type { LoadedCode, LoadedScenario } from "./loader";
 import { runBare } from "./machine-bare";
 import { runVm } from "./machine-vm";
@@ -48,7 +48,8 @@ function jsonValue(key: string, v: unknown): unknown {
 }
 
 export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
-  const expectations = evaluate(ls.scenario.expect, o, ls.guest.labels);
+  const done = walks(ls.scenario.expect, o);
+  const expectations = evaluate(ls.scenario.expect, o, ls.guest.labels, done);
   const bits = ls.scenario.guest.mode === "long64" ? 64 : ls.scenario.guest.mode === "protected32" ? 32 : 16;
   const exits = o.exits.map((x: ExitInfo) => {
     // A failed VM entry executed nothing: no instruction to show.
@@ -86,6 +87,10 @@ export function toJson(ls: LoadedScenario, o: RunOutcome): ScenarioResultJson {
     }),
     ...(o.vmInstructionError !== undefined ? { vmInstructionError: o.vmInstructionError } : {}),
     ...(o.entryFailure ? { entryFailure: o.entryFailure } : {}),
+    ...(o.notes?.length ? { notes: o.notes } : {}),
+    ...(done.length
+      ? { walks: done.map((w) => ({ address: hex(w.address), access: w.access, gpa: w.gpa === null ? null : hex(w.gpa), hpa: w.hpa === null ? null : hex(w.hpa), references: w.references, trace: w.trace, ...(w.fault ? { fault: w.fault } : {}) })) }
+      : {}),
     expectations,
   };
 }

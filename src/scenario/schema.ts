@@ -179,6 +179,19 @@ const expect = z.strictObject({
   console: z.string().optional(),
   "vm-instruction-error": num().optional(),
   "entry-failure": z.string({ error: "expected a VM-entry check id" }).optional(),
+  /** 2-D translations done after the run (guest paging, then EPT), with their references counted. */
+  walk: z
+    .array(
+      z.strictObject({
+        /** Guest-linear address. */
+        address: num(),
+        access: z.enum(["read", "write", "fetch"], { error: "expected read, write or fetch" }).default("read"),
+        references: num().optional(),
+        gpa: num().optional(),
+        hpa: num().optional(),
+      }),
+    )
+    .optional(),
   /** Exceptions raised (no-VMX scenarios), in order, by vector name. */
   faults: z.array(z.enum(Object.keys(VECTORS) as [string, ...string[]], { error: "expected an exception vector name like GP" })).optional(),
   /** How many times something happened: exit reasons by name, or `exits`, `userspace`, `faults`, `steps`. */
@@ -233,6 +246,17 @@ export const scenarioSchema = z.strictObject({
     })
     .optional(),
   devices: devices.optional(),
+  /**
+   * Snapshot and restore (VMM runs): snapshot after VM exit `at-exit` is handled
+   * (the first exit from then on that resumes the guest), run to the end,
+   * restore, apply `restore.regs`, and run again from the snapshot.
+   */
+  snapshot: z
+    .strictObject({
+      "at-exit": num(),
+      restore: z.strictObject({ regs: regs().optional() }).optional(),
+    })
+    .optional(),
   limits: z.strictObject({ steps: num().default(1_000_000n), exits: num().default(10_000n) }).optional(),
   expect: expect.optional(),
 });

@@ -10,6 +10,8 @@ export type { FakeEvent, FakeExit, FakeVcpuOptions, FakeVcpuRecord } from "./fak
 export { installMatchers, vmxlabMatchers } from "./matchers";
 export { Dispatcher, policyHandler, type Handler, type HandlerPolicy } from "../exits/dispatcher";
 export { DEFAULT_HANDLERS, completeIoIn, completeMmioRead, HYPERCALLS } from "../exits/handlers";
-export type { Vcpu, HandlerOutcome, UserspaceExit, VmServices } from "../exits/vcpu";
+export type { Vcpu, HandlerOutcome, UserspaceExit, VmServices, RegisterName, InjectEvent } from "../exits/vcpu";
+export { EXIT_REASON_NUMBERS, lookupExitReason, type ExitReason } from "../exits/reasons";
+export { Qualification, encodeQualification, type QualificationInput } from "../exits/qualification";
 
 if (typeof (globalThis as { expect?: { extend?: unknown } }).expect?.extend === "function") installMatchers();

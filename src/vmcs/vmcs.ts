@@ -82,6 +82,19 @@ export class Vmcs {
     this.mark(slot);
   }
 
+  /** Writes a slot from 32-bit halves, truncating to the field's width (VMWRITE's register fast path). */
+  setHalves(slot: number, lo: number, hi: number): void {
+    this.lo[slot] = lo & LO_MASK[slot]!;
+    this.hi[slot] = HAS_HI[slot] ? hi : 0;
+    this.mark(slot);
+  }
+
+  /** Writes bits 63:32 of a 64-bit field (the _HIGH access). */
+  writeHigh(slot: number, hi: number): void {
+    this.hi[slot] = hi;
+    this.mark(slot);
+  }
+
   /** The full value of a slot as an unsigned bigint. */
   get(slot: number): bigint {
     return (BigInt(this.hi[slot]! >>> 0) << 32n) | BigInt(this.lo[slot]! >>> 0);

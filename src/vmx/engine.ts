@@ -13,15 +13,18 @@
  */
 import type { Cpu } from "../guest-cpu/cpu";
 import { deliver, TripleFault } from "../guest-cpu/interrupts";
-import { EFER, FLAG } from "../guest-cpu/registers";
-import { ACTIVE, HLT } from "../guest-cpu/state";
+import { EFER, FLAG, RAX, RCX } from "../guest-cpu/registers";
+import { CpuFault, UD } from "../guest-cpu/exceptions";
+import type { CpuState } from "../guest-cpu/state";
+import { ACTIVE, HLT, SHUTDOWN } from "../guest-cpu/state";
 import { enterNestedPaging, leaveNestedPaging } from "../ept/attach";
-import { eptCapsFromMsr } from "../ept/eptp";
+import { eptCapsFromMsr, validateEptp } from "../ept/eptp";
 import { createEptPhysicalMap, type EptPaging } from "../ept/nested";
 import { EptMisconfig, EptViolation } from "../ept/signals";
 import { exitReasonName, EXIT_REASON_NUMBERS as R } from "../exits/reasons";
 import type { VmxCapabilities } from "../vmcs/capabilities";
 import { getProfile } from "../vmcs/profiles";
+import { FIELD_COUNT } from "../vmcs/fields";
 import { SLOT as F, type Vmcs } from "../vmcs/vmcs";
 import { r32, rnat, wnum, type VmcsAccess } from "./access";
 import { capsFromProfile, type VmxCaps } from "./caps";
@@ -30,10 +33,10 @@ import { CheckEnv } from "./entry/env";
 import { loadGuestState } from "./entry/load-guest";
 import { CheckPlan, DEFAULT_PLAN, EXIT_ENTRY_FAILURE_BIT, type EntryFailure } from "./entry/run-checks";
 import { loadHostState } from "./exit/load-host";
-import { saveGuestState } from "./exit/save-guest";
+import { put32, putNum, saveGuestState } from "./exit/save-guest";
 import { VmExit } from "./exit/signal";
 import { msrLoadProblem, readMsr, writeMsr } from "./msr";
-import { ExecControls } from "./nonroot/controls";
+import { CONTROL_SLOTS, ExecControls } from "./nonroot/controls";
 import { NonRootIntercept } from "./nonroot/intercept";
 import { VmxState } from "./state";
 import { attachVmx, type VmxUnitImpl } from "./vmx-unit";
@@ -99,6 +102,8 @@ export class VmxEngine {
   private readonly checked = new WeakSet<Vmcs>();
   private ept: { eptp: bigint; mbec: boolean; paging: EptPaging } | null = null;
   private vpidEnabled = false;
+  /** The VMCS `controls` were loaded from (VMRESUME keeps them unless a control field was written). */
+  private controlsFrom: Vmcs | null = null;
   /** An MTF VM exit is pending at the next instruction boundary (27.7.2 pending MTF, or MTF after an injected event). */
   private mtfPending = false;
   /** s.icount at VM entry: MTF exits once an instruction retired since. */
@@ -118,6 +123,7 @@ export class VmxEngine {
     };
     cpu.onSignal = (sig) => this.onSignal(sig);
     cpu.eventCheck = () => this.boundary();
+    this.intercept.vmfunc = (s, insn) => this.vmfunc(s, insn.len);
   }
 
   /**
@@ -157,7 +163,10 @@ export class VmxEngine {
     this.checked.add(vmcs);
     this.vmcs = vmcs;
     const c = this.controls;
-    c.load(vmcs);
+    if (this.controlsFrom !== vmcs || touchesControls(vmcs.changedList)) {
+      c.load(vmcs);
+      this.controlsFrom = vmcs;
+    }
     // 27.3.2: guest state; 27.4: the VM-entry MSR-load area.
     loadGuestState(s, vmcs, c.entryCtl);
     const msrFail = this.loadMsrArea(vmcs, F.VM_ENTRY_MSR_LOAD_ADDR, F.VM_ENTRY_MSR_LOAD_COUNT);
@@ -201,6 +210,7 @@ export class VmxEngine {
     const v = this.state.current;
     this.vmcs = v;
     this.intercept.vectoring = null;
+    this.controlsFrom = null;
     if (this.state.nonRoot && v) {
       this.controls.load(v);
       this.enterNonRoot(v);
@@ -293,24 +303,24 @@ export class VmxEngine {
     const e = ex.extra;
     // 28.2: exit information.
     const qn = typeof ex.qualification === "number" ? ex.qualification : -1;
-    if (qn >= 0) v.setNum(F.EXIT_QUALIFICATION, qn);
+    if (qn >= 0) putNum(v, F.EXIT_QUALIFICATION, qn);
     else v.set(F.EXIT_QUALIFICATION, ex.qualification as bigint);
-    v.setU32(F.VM_EXIT_REASON, ex.basic);
-    if (e.gla !== undefined) v.setNum(F.GUEST_LINEAR_ADDRESS, e.gla);
-    if (e.gpa !== undefined) v.setNum(F.GUEST_PHYSICAL_ADDRESS, e.gpa);
+    put32(v, F.VM_EXIT_REASON, ex.basic);
+    if (e.gla !== undefined) putNum(v, F.GUEST_LINEAR_ADDRESS, e.gla);
+    if (e.gpa !== undefined) putNum(v, F.GUEST_PHYSICAL_ADDRESS, e.gpa);
     let intrInfo = e.intrInfo ?? 0;
     const intrError = e.intrError ?? 0;
     if (ex.basic === R.EXTERNAL_INTERRUPT && intrInfo === 0 && c.exitCtl & EXIT.ACK_INTR && s.intr) {
       // "Acknowledge interrupt on exit": the processor takes the vector from the controller (28.2.2).
       intrInfo = (INTR.VALID | s.intr.acknowledge()) >>> 0;
     }
-    v.setU32(F.VM_EXIT_INTR_INFO, intrInfo);
-    v.setU32(F.VM_EXIT_INTR_ERROR_CODE, intrError);
+    put32(v, F.VM_EXIT_INTR_INFO, intrInfo | 0);
+    put32(v, F.VM_EXIT_INTR_ERROR_CODE, intrError);
     const vec = this.intercept.vectoring;
-    v.setU32(F.IDT_VECTORING_INFO_FIELD, vec ? vec.info : 0);
-    v.setU32(F.IDT_VECTORING_ERROR_CODE, vec ? vec.error : 0);
-    v.setU32(F.VM_EXIT_INSTRUCTION_LEN, ex.instrLen);
-    v.setU32(F.VMX_INSTRUCTION_INFO, e.instrInfo ?? 0);
+    put32(v, F.IDT_VECTORING_INFO_FIELD, vec ? vec.info | 0 : 0);
+    put32(v, F.IDT_VECTORING_ERROR_CODE, vec ? vec.error : 0);
+    put32(v, F.VM_EXIT_INSTRUCTION_LEN, ex.instrLen);
+    put32(v, F.VMX_INSTRUCTION_INFO, e.instrInfo ?? 0);
     // Every VM exit clears the valid bit of the VM-entry interruption-information field (28.2).
     const entryInfo = v.u32(F.VM_ENTRY_INTR_INFO_FIELD);
     if (entryInfo & INTR.VALID) v.setU32(F.VM_ENTRY_INTR_INFO_FIELD, entryInfo & ~INTR.VALID);
@@ -320,7 +330,7 @@ export class VmxEngine {
     if (c.exitCtl & EXIT.SAVE_PREEMPTION && this.timerDeadline >= 0) {
       // 28.3.4: the timer value at the exit (0 when the exit is due to its expiry).
       const left = Math.max(0, this.timerDeadline - s.icount);
-      v.setU32(F.VMX_PREEMPTION_TIMER_VALUE, ex.basic === R.PREEMPTION_TIMER ? 0 : Math.ceil(left / 2 ** this.caps.preemptionShift));
+      put32(v, F.VMX_PREEMPTION_TIMER_VALUE, ex.basic === R.PREEMPTION_TIMER ? 0 : Math.ceil(left / 2 ** this.caps.preemptionShift));
     }
     this.mtfPending = false;
     this.timerDeadline = -1;
@@ -330,9 +340,10 @@ export class VmxEngine {
     loadHostState(s, v, c.exitCtl);
     // NMIs are blocked after a VM exit caused by an NMI, until the host's IRET (28.5.? event blocking).
     s.nmiBlocked = ex.basic === R.EXCEPTION_NMI && (intrInfo & 0x7ff) === ((ITYPE.NMI << 8) | 2);
-    this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
-    // What the exit wrote is consistent guest state: VMRESUME need not re-check it.
-    v.clearChanged();
+    this.exitMsrLoad(v);
+    // What the exit wrote (put32/putNum skip the change record) is consistent guest state: VMRESUME need not
+    // re-check it. The VM-entry interruption-information write above and any MSR-load side effects are cleared too.
+    if (v.changedList.length > 0) v.clearChanged();
     const rec: ExitRecord = {
       n: this.exits.length + 1, reason: exitReasonName(ex.basic), basicReason: ex.basic, exitReason: ex.basic,
       qualification: qn >= 0 ? BigInt(qn) : (ex.qualification as bigint), guestRip, instructionLength: ex.instrLen,
@@ -374,7 +385,7 @@ export class VmxEngine {
     wnum(v, "EXIT_QUALIFICATION", qualification);
     if (this.state.nonRoot) this.leaveNonRoot();
     loadHostState(s, v, exitCtl);
-    this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
+    this.exitMsrLoad(v);
     const rec: ExitRecord = {
       n: this.exits.length + 1, reason: exitReasonName(reason & 0xffff), basicReason: reason & 0xffff, exitReason: reason >>> 0,
       qualification: BigInt(qualification), guestRip, instructionLength: 0, entryFailure: failure,
@@ -391,6 +402,7 @@ export class VmxEngine {
     this.mtfPending = false;
     this.mtfMark = s.icount;
     this.timerDeadline = -1;
+    this.intercept.tprBelowThreshold = false;
     if (c.pin & PIN.PREEMPTION_TIMER) {
       // The timer counts down by 1 each time TSC bit X changes, X = IA32_VMX_MISC[4:0] (26.5.1).
       this.timerDeadline = s.icount + v.u32(F.VMX_PREEMPTION_TIMER_VALUE) * 2 ** this.caps.preemptionShift;
@@ -420,7 +432,11 @@ export class VmxEngine {
     const c = this.controls;
     let ex: VmExit | null = null;
     const blockedByShadow = s.inhibit !== 0;
-    if (this.mtfPending || (c.primary & CPU.MTF && s.icount !== this.mtfMark)) {
+    if (this.intercept.tprBelowThreshold) {
+      // Trap-like: RIP already points past the MOV to CR8 (30.1.2).
+      this.intercept.tprBelowThreshold = false;
+      ex = new VmExit(R.TPR_BELOW_THRESHOLD);
+    } else if (this.mtfPending || (c.primary & CPU.MTF && s.icount !== this.mtfMark)) {
       ex = new VmExit(R.MONITOR_TRAP_FLAG);
     } else if (this.timerDeadline >= 0 && (s.icount >= this.timerDeadline || s.activity === HLT)) {
       // A halted guest does not retire instructions: its time runs on to the timer's expiry.
@@ -444,6 +460,29 @@ export class VmxEngine {
     return this.stopOnExit ? "exit" : null;
   }
 
+  // ------------------------------------------------------------------ VM functions (26.5.6)
+
+  /**
+   * VMFUNC: #UD without "enable VM functions"; a VM exit (reason 59) when
+   * EAX names a function VM_FUNCTION_CONTROL does not enable or the function
+   * fails; function 0 (EPTP switching) loads EPT_POINTER from entry ECX of
+   * the EPTP list and continues with the new EPT, without a VM exit.
+   */
+  private vmfunc(s: CpuState, len: number): void {
+    const v = this.vmcs!;
+    const c = this.controls;
+    if (!(c.secondary & CPU2.VMFUNC)) throw new CpuFault(UD);
+    const fn = s.lo[RAX]! >>> 0;
+    const enabled = fn < 64 && ((v.get(F.VM_FUNCTION_CONTROL) >> BigInt(fn)) & 1n) === 1n;
+    const index = s.lo[RCX]! >>> 0;
+    if (!enabled || fn !== 0 || index >= 512) throw new VmExit(R.VMFUNC, 0, len);
+    const eptp = s.mem.read(v.num(F.EPTP_LIST_ADDRESS) + index * 8, 8);
+    if (validateEptp(eptp, this.caps.ept) !== null) throw new VmExit(R.VMFUNC, 0, len);
+    v.set(F.EPT_POINTER, eptp);
+    v.setU32(F.EPTP_INDEX, index);
+    this.enterNonRoot(v);
+  }
+
   // ------------------------------------------------------------------ MSR areas (27.4, 28.4, 28.6)
 
   /** Loads an MSR-load area; returns the 1-based index and reason of the first entry that cannot be loaded. */
@@ -464,6 +503,25 @@ export class VmxEngine {
     return null;
   }
 
+  /**
+   * The VM-exit MSR-load area (28.6). An entry that cannot be loaded is a
+   * VMX abort (28.8): the abort indicator in the VMCS region becomes 4
+   * ("error loading host MSRs") and the processor enters the shutdown state.
+   */
+  private exitMsrLoad(v: Vmcs): void {
+    const fail = this.loadMsrArea(v, F.VM_EXIT_MSR_LOAD_ADDR, F.VM_EXIT_MSR_LOAD_COUNT);
+    if (!fail) return;
+    v.abortIndicator = VMX_ABORT_HOST_MSR_LOAD;
+    this.cpu.s.mem.write32(v.address + 4, VMX_ABORT_HOST_MSR_LOAD);
+    this.cpu.s.activity = SHUTDOWN;
+    this.lastFailure = {
+      id: "vmx-abort-host-msr-load", sdm: "SDM Vol. 3C 28.8", phase: "host",
+      explain: `VMX abort: VM-exit MSR-load area entry ${fail.index}: ${fail.why}`,
+      fields: [{ name: "VM_EXIT_MSR_LOAD_ADDR", value: v.get(F.VM_EXIT_MSR_LOAD_ADDR) }, { name: "VM_EXIT_MSR_LOAD_COUNT", value: v.get(F.VM_EXIT_MSR_LOAD_COUNT) }],
+      qualification: fail.index,
+    };
+  }
+
   /** The VM-exit MSR-store area: bits 127:64 of each entry receive the MSR's value (28.4). */
   private storeMsrArea(v: Vmcs): void {
     const count = v.u32(F.VM_EXIT_MSR_STORE_COUNT);
@@ -475,6 +533,17 @@ export class VmxEngine {
       s.mem.write(e + 8, 8, readMsr(s, Number(s.mem.read(e, 4))));
     }
   }
+}
+
+/** VMX-abort indicator for a failure loading host MSRs (SDM Vol. 3C 28.8). */
+const VMX_ABORT_HOST_MSR_LOAD = 4;
+
+const IS_CONTROL = new Uint8Array(FIELD_COUNT);
+for (const slot of CONTROL_SLOTS) IS_CONTROL[slot] = 1;
+
+function touchesControls(changed: readonly number[]): boolean {
+  for (let i = 0; i < changed.length; i++) if (IS_CONTROL[changed[i]!] === 1) return true;
+  return false;
 }
 
 export { PIN };

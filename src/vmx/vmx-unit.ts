@@ -22,12 +22,13 @@ import type { MsrProvider, VmxUnit } from "../guest-cpu/hooks";
 import { type Insn, type MemOperand, type Operand, RIP_BASE } from "../guest-cpu/insn";
 import { OP, type SensitiveOp } from "../guest-cpu/intercept";
 import { rd32, rd64, wr32, wr64 } from "../guest-cpu/memops";
-import { FS, GS, SS } from "../guest-cpu/registers";
+import { setArith } from "../guest-cpu/flags";
+import { AR, CR0, CS, EFER, FLAG, FS, GS, SS } from "../guest-cpu/registers";
 import { nonCanonical, segAddr } from "../guest-cpu/segments";
 import type { CpuState } from "../guest-cpu/state";
 import type { HostMemory } from "../memory/host-memory";
 import { MSR, type VmxCapabilities } from "../vmcs/capabilities";
-import { accessByFieldName } from "../vmcs/fields";
+import { accessByEncodingValue, accessByFieldName } from "../vmcs/fields";
 import { getProfile } from "../vmcs/profiles";
 import { applyFlags, type VmxContext, type VmxResult } from "./instructions/common";
 import { invept, type InveptDescriptor, invvpid, type InvvpidDescriptor } from "./instructions/invalidate";
@@ -69,6 +70,7 @@ export class VmxUnitImpl implements VmxUnit, VmxContext, MsrProvider {
   // ---- interpreter path
 
   execute(s: CpuState, insn: Insn, op: number): void {
+    if ((op === OP.VMREAD || op === OP.VMWRITE) && this.fastReadWrite(s, insn, op)) return;
     this.insn = insn;
     try {
       const r = this.dispatch(s, insn, op);
@@ -111,6 +113,38 @@ export class VmxUnitImpl implements VmxUnit, VmxContext, MsrProvider {
         void s;
         throw internalError(`VMX unit: operation ${op} is not a VMX instruction`);
     }
+  }
+
+  /**
+   * VMREAD/VMWRITE between registers in root operation with a current VMCS
+   * and a supported field: the same semantics as vmread()/vmwrite() without
+   * BigInt (a hypervisor's exit handler runs these all the time). Returns
+   * false to take the general path (memory operands, failures, faults).
+   */
+  private fastReadWrite(s: CpuState, insn: Insn, op: number): boolean {
+    const st = this.state, cur = st.current;
+    if (!cur || st.nonRoot || s.cpl !== 0 || !st.inVmxOperation) return false;
+    const dst = insn.ops[0]!, src = insn.ops[1]!;
+    if (dst.kind !== "reg" || src.kind !== "reg") return false;
+    if (!(s.cr0 & CR0.PE) || s.rflagsRest & FLAG.VM) return false;
+    if (s.efer & EFER.LMA && !(s.segAr[CS]! & AR.L)) return false;
+    const encReg = op === OP.VMREAD ? src : dst;
+    if (encReg.size === 8 && s.hi[encReg.reg] !== 0) return false;
+    const a = accessByEncodingValue(s.lo[encReg.reg]! >>> 0);
+    if (!a || !st.caps.supportsField(a)) return false;
+    const slot = a.field.slot;
+    if (op === OP.VMREAD) {
+      const lo = a.high ? cur.hi[slot]! : cur.lo[slot]!;
+      s.lo[dst.reg] = lo;
+      s.hi[dst.reg] = dst.size === 8 && !a.high ? cur.hi[slot]! : 0;
+    } else {
+      if (a.field.readOnly && !st.caps.vmwriteAnyField) return false;
+      const lo = s.lo[src.reg]!, hi = src.size === 8 ? s.hi[src.reg]! : 0;
+      if (a.high) cur.writeHigh(slot, lo);
+      else cur.setHalves(slot, lo, hi);
+    }
+    setArith(s.f, 0); // VMsucceed
+    return true;
   }
 
   /** Linear address of a memory operand (as the compiled code computes it, guest-cpu/emitter.ts `ea`). */

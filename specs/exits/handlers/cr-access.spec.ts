@@ -99,3 +99,23 @@ describe("CR-access exits (SDM Vol. 3C 26.1.3, Table 28-3)", () => {
     expect(v.vmread("GUEST_CR0") & (PG | NE)).toBe(PG | NE);
   });
 });
+
+describe("TLB maintenance the emulated MOV to CR owes the guest (SDM Vol. 3A 4.10.4.1)", () => {
+  const run = (cr: number, value: bigint, vmcs: Record<string, bigint> = {}) => {
+    const flushes: string[] = [];
+    const v = fakeVcpu({
+      exit: { reason: "CR_ACCESS", qualification: { cr: { cr, gpr: "rax" } } },
+      regs: { rax: value },
+      vmcs,
+      vm: { nested: true, flushGuestTlb: (s) => void flushes.push(s) },
+    });
+    v.handle();
+    return flushes;
+  };
+
+  it("MOV CR3 flushes non-global translations", () => expect(run(3, 0x5000n)).toEqual(["non-global"]));
+  it("MOV CR3 with PCIDE and bit 63 does not", () => expect(run(3, (1n << 63n) | 0x5001n, { GUEST_CR4: 0x22020n, CR4_READ_SHADOW: 0x20020n })).toEqual([]));
+  it("toggling CR4.PGE flushes everything", () => expect(run(4, 0xa0n)).toEqual(["all"]));
+  it("rewriting CR4 unchanged flushes nothing", () => expect(run(4, 0x20n)).toEqual([]));
+  it("toggling CR0.WP flushes everything", () => expect(run(0, 0x8001_0031n)).toEqual(["all"]));
+});

@@ -101,3 +101,46 @@ describe("instructions a KVM-like hypervisor skips or refuses", () => {
     },
   );
 });
+
+describe("INVPCID exit (invlpg-exiting + enable-invpcid; Table 28-9, Vol. 2B INVPCID)", () => {
+  /** A 16-byte descriptor at 0x3000: PCID, then the linear address. */
+  const desc = (pcid: bigint, linear: bigint) => {
+    const b = new Uint8Array(16);
+    const v = new DataView(b.buffer);
+    v.setBigUint64(0, pcid, true);
+    v.setBigUint64(8, linear, true);
+    return { 0x3000: b };
+  };
+  const exit = { reason: "INVPCID", instructionInfo: { base: "rdi", reg2: "rax" } } as const;
+
+  it("type 0 invalidates one address", () => {
+    const seen: bigint[] = [];
+    const v = fakeVcpu({ exit, regs: { rax: 0, rdi: 0x3000 }, memory: desc(0n, 0x7000n), vm: { invalidateLinear: (a) => void seen.push(a) } });
+    v.handle();
+    expect(seen).toEqual([0x7000n]);
+    expect(v).toHaveAdvancedRip(5);
+  });
+
+  it.each([
+    [2, "all"],
+    [3, "non-global"],
+    [1, "non-global"],
+  ])("type %d flushes %s translations", (type, scope) => {
+    const seen: string[] = [];
+    const v = fakeVcpu({ exit, regs: { rax: type, rdi: 0x3000 }, memory: desc(0n, 0n), vm: { flushGuestTlb: (s) => void seen.push(s) } });
+    v.handle();
+    expect(seen).toEqual([scope]);
+  });
+
+  it.each([
+    ["type 4", 4, desc(0n, 0n)],
+    ["reserved descriptor bits", 2, desc(0x1000n, 0n)],
+    ["a PCID without CR4.PCIDE", 0, desc(5n, 0x7000n)],
+    ["a non-canonical address", 0, desc(0n, 0x0000_8000_0000_0000n)],
+  ])("#GP(0) for %s", (_w, type, memory) => {
+    const v = fakeVcpu({ exit, regs: { rax: type, rdi: 0x3000 }, memory });
+    v.handle();
+    expect(v).toHaveInjected({ vector: "GP", errorCode: 0 });
+    expect(v).not.toHaveAdvancedRip();
+  });
+});

@@ -11,6 +11,7 @@ import { GPR_NAMES } from "../../../src/guest-cpu/registers";
 import { createBareMachine } from "../../../src/vmm/bare";
 import { MISC, VmxCapabilities } from "../../../src/vmcs/capabilities";
 import { getProfile } from "../../../src/vmcs/profiles";
+import { lookupFields } from "../../../src/vmcs/field-lookup";
 import { VM_ERROR_LIST } from "../../../src/vmx/vm-errors";
 import { attachVmx } from "../../../src/vmx/vmx-unit";
 
@@ -256,5 +257,34 @@ describe("agreement with Bochs on VMfail flags and error numbers", () => {
       got[n] = (BigInt(cpu.s.hi[i]! >>> 0) << 32n) | BigInt(cpu.s.lo[i]! >>> 0);
     }
     expect(got).toEqual(BOCHS);
+  });
+});
+
+describe("register and memory forms of VMREAD/VMWRITE agree (fast register path vs. general path)", () => {
+  const CASES: [string, bigint, bigint][] = [
+    ["GUEST_CS_SELECTOR", 0x1122_3344_5566_7788n, 0x7788n], ["GUEST_CS_LIMIT", 0x1122_3344_5566_7788n, 0x5566_7788n],
+    ["EPT_POINTER", 0x1122_3344_5566_7788n, 0x1122_3344_5566_7788n], ["EPT_POINTER_HIGH", 0x1122_3344_5566_7788n, 0x5566_7788n],
+    ["GUEST_RIP", 0xffff_8000_1234_5678n, 0xffff_8000_1234_5678n], ["VM_EXIT_REASON", 0xdead_beefn, 0xdead_beefn],
+  ];
+  it.each(CASES.map(([n, v, e]) => [n, "0x" + v.toString(16), "0x" + e.toString(16), v, e] as const))("%s ← %s reads back %s", (name, _vs, _es, v, expected) => {
+    const enc = "0x" + lookupFields(name)[0]!.encoding.toString(16);
+    const { reg } = runAsm(`
+  vmxon [rel vmxon_ptr]
+  vmclear [rel vmcs_a]
+  vmptrld [rel vmcs_a]
+  mov rbx, ${enc}
+  mov rax, 0x${v.toString(16)}
+  vmwrite rbx, rax          ; register form
+  vmread r8, rbx            ; register form
+  vmread [rel store], rbx   ; memory form
+  mov r9, [rel store]
+  mov rax, 0x${v.toString(16)}
+  mov [rel store], rax
+  vmwrite rbx, [rel store]  ; memory form
+  vmread r10, rbx
+`);
+    expect(reg("r8")).toBe(expected);
+    expect(reg("r9")).toBe(expected);
+    expect(reg("r10")).toBe(expected);
   });
 });

@@ -2,11 +2,12 @@
 import type { CommandModule } from "yargs";
 import { inputError } from "../../common/errors";
 import { explainExitReason } from "../../exits/explain";
+import { explainCapabilityMsr, explainControl } from "../../vmcs/explain-caps";
 import { explainVmInstructionError, seeAlsoVmError } from "../../vmx/explain-vm-error";
 import { explainEntryCheck } from "../../vmx/entry/explain";
 
 /** Lookups in order; the first that knows the query answers. */
-const EXPLAINERS: ((q: string) => string | undefined)[] = [explainExitReason, explainVmInstructionError, explainEntryCheck];
+const EXPLAINERS: ((q: string) => string | undefined)[] = [explainExitReason, explainVmInstructionError, explainEntryCheck, explainControl, explainCapabilityMsr];
 
 export const explainCommand: CommandModule<object, { query: string[] }> = {
   command: "explain <query..>",

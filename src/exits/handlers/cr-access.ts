@@ -17,6 +17,9 @@ const DEFAULT_CR0_FIXED0 = 0x8000_0021n, DEFAULT_CR4_FIXED0 = 0x2000n;
 
 const CR0 = { PE: 1n, TS: 1n << 3n, NE: 1n << 5n, NW: 1n << 29n, CD: 1n << 30n, PG: 1n << 31n } as const;
 const CR4 = { PAE: 1n << 5n, VMXE: 1n << 13n, PCIDE: 1n << 17n } as const;
+/** CR0.PG, WP (16), CD (30); CR4.PSE (4), PAE, PGE (7), PCIDE, SMEP (20), SMAP (21), PKE (22). */
+const CR0_FLUSH = (1n << 31n) | (1n << 16n) | (1n << 30n);
+const CR4_FLUSH = (1n << 4n) | (1n << 5n) | (1n << 7n) | (1n << 17n) | (1n << 20n) | (1n << 21n) | (1n << 22n);
 /** CR4 bits a guest may set: VME..UMIP (11:0), VMXE (13), FSGSBASE, PCIDE, OSXSAVE (18:16), SMEP, SMAP, PKE (22:20); LA57, SMXE and the rest are #GP here (SDM Vol. 3A 2.5). */
 const CR4_VALID = 0x0077_2fffn;
 const EFER_LME = 1n << 8n, EFER_LMA = 1n << 10n;
@@ -63,6 +66,8 @@ export function setCr0(vcpu: Vcpu, value: bigint): boolean {
   if (controlOn(vcpu, "secondary", "unrestricted-guest")) fixed0 &= ~(CR0.PE | CR0.PG);
   vcpu.vmwrite("CR0_READ_SHADOW", value);
   vcpu.vmwrite("GUEST_CR0", (value | fixed0) & fixed1);
+  // Changing PG, WP or CD invalidates all translations (SDM Vol. 3A 4.10.4.1).
+  if ((old ^ value) & CR0_FLUSH) vcpu.vm.flushGuestTlb?.("all");
   return true;
 }
 
@@ -83,6 +88,8 @@ export function setCr4(vcpu: Vcpu, value: bigint): boolean {
   const fixed1 = vcpu.msrs.get(MSR_VMX_CR4_FIXED1) ?? 0xffff_ffffn;
   vcpu.vmwrite("CR4_READ_SHADOW", value);
   vcpu.vmwrite("GUEST_CR4", (value | fixed0) & fixed1);
+  // Changing PGE, PAE, PSE, PCIDE (1 → 0), SMEP, SMAP or PKE invalidates all translations (SDM Vol. 3A 4.10.4.1).
+  if ((old ^ value) & CR4_FLUSH) vcpu.vm.flushGuestTlb?.("all");
   return true;
 }
 
@@ -98,6 +105,7 @@ export const handleCrAccess: Handler = (vcpu) => {
         // Bit 63 with CR4.PCIDE is "do not invalidate"; it is not part of CR3 (SDM Vol. 3A 4.10.4.1).
         const pcide = (guestVisibleCr(vcpu, 4) & CR4.PCIDE) !== 0n;
         vcpu.vmwrite("GUEST_CR3", pcide ? value & ~(1n << 63n) : value);
+        if (!(pcide && value >> 63n)) vcpu.vm.flushGuestTlb?.("non-global");
       } else if (q.cr === 8) {
         if (value >> 4n !== 0n) {
           injectGp(vcpu);

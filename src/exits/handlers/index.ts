@@ -16,6 +16,7 @@ import {
 import {
   handleHlt, handleInvlpg, handleRdpmc, handleRdtsc, handleRdtscp, handleXsetbv, skipInstruction,
 } from "./instructions";
+import { handleInvpcid } from "./invpcid";
 import { handleIo } from "./io";
 import { handleMsrRead, handleMsrWrite } from "./msr";
 import type { Handler } from "./types";
@@ -79,7 +80,7 @@ export const DEFAULT_HANDLERS = {
   XSETBV: handleXsetbv,
   APIC_WRITE: resumeGuest,
   RDRAND: injectInvalidOpcode,
-  INVPCID: unhandled,
+  INVPCID: handleInvpcid,
   VMFUNC: injectInvalidOpcode,
   ENCLS: injectInvalidOpcode,
   RDSEED: injectInvalidOpcode,

@@ -19,7 +19,7 @@ const PROPS = {
   translated: "TRANSLATED",
   userLinear: "USER_LINEAR",
   writableLinear: "WRITABLE_LINEAR",
-  executableLinear: "EXECUTABLE_LINEAR",
+  executeDisableLinear: "EXECUTE_DISABLE_LINEAR",
   nmiUnblocking: "NMI_UNBLOCKING",
   shadowStack: "SHADOW_STACK",
 } as const satisfies Record<string, keyof typeof EPT_VIOLATION_BITS>;

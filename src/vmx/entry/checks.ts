@@ -81,6 +81,15 @@ const EXECUTION: EntryCheck[] = [
     test: (e) => !e.has("primary", CPU.TPR_SHADOW) || e.has("secondary", CPU2.VINTR_DELIVERY) || (e.n("TPR_THRESHOLD") & ~0xf) === 0,
   },
   {
+    id: "ctl-tpr-threshold-vtpr", sdm: EXEC, phase: "controls", fields: [CPU_F, CPU2_F, "TPR_THRESHOLD", "VIRTUAL_APIC_PAGE_ADDR"],
+    explain: "with \"use TPR shadow\" = 1 and neither \"virtual-interrupt delivery\" nor \"virtualize APIC accesses\", TPR_THRESHOLD bits 3:0 must not exceed VTPR bits 7:4 (offset 80H of the virtual-APIC page)",
+    test: (e) => {
+      if (!e.has("primary", CPU.TPR_SHADOW) || e.has("secondary", CPU2.VINTR_DELIVERY | CPU2.VIRT_APIC_ACCESS)) return true;
+      const vtpr = Number(e.readPhys(Number(e.v("VIRTUAL_APIC_PAGE_ADDR")) + 0x80) & 0xffn);
+      return (e.n("TPR_THRESHOLD") & 0xf) <= vtpr >> 4;
+    },
+  },
+  {
     id: "ctl-tpr-shadow-required", sdm: EXEC, phase: "controls", fields: [CPU_F, CPU2_F],
     explain: "with \"use TPR shadow\" = 0, \"virtualize x2APIC mode\", \"APIC-register virtualization\" and \"virtual-interrupt delivery\" must be 0",
     test: (e) => e.has("primary", CPU.TPR_SHADOW) || !e.has("secondary", CPU2.VIRT_X2APIC | CPU2.APIC_REG_VIRT | CPU2.VINTR_DELIVERY),
@@ -535,7 +544,11 @@ const RIP_FLAGS: EntryCheck[] = [
   {
     id: "guest-rip", sdm: GRIP, phase: "guest", fields: [ENTRY_F, "GUEST_CS_AR_BYTES", "GUEST_RIP"],
     explain: "GUEST_RIP bits 63:32 must be 0 unless the guest is in 64-bit mode (\"IA-32e mode guest\" and CS.L), where it must be canonical",
-    test: (e) => (e.ia32e && csL(e) ? canonical(e.v("GUEST_RIP")) : fits(e.v("GUEST_RIP"), 32)),
+    test: (e) => {
+      // As a signed double: canonical is −2^47 ≤ RIP < 2^47; "bits 63:32 are 0" is 0 ≤ RIP < 2^32.
+      const rip = e.num("GUEST_RIP");
+      return e.ia32e && csL(e) ? rip >= -(2 ** 47) && rip < 2 ** 47 : rip >= 0 && rip < 2 ** 32;
+    },
   },
   {
     id: "guest-rflags-reserved", sdm: GRIP, phase: "guest", fields: ["GUEST_RFLAGS"],

@@ -48,6 +48,11 @@ export class CheckEnv {
     return this.vmcs.get(SLOT[name as FieldName]);
   }
 
+  /** A 64-bit or natural-width field as a signed double (exact for canonical addresses; range tests only beyond 2^53). */
+  num(name: string): number {
+    return this.vmcs.num(SLOT[name as FieldName]);
+  }
+
   /** A field's low 32 bits as an unsigned number. */
   n(name: string): number {
     return this.vmcs.u32(SLOT[name as FieldName]);

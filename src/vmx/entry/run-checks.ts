@@ -37,7 +37,7 @@ export function failureOf(c: EntryCheck, env: CheckEnv): EntryFailure {
 }
 
 /** Checks whose outcome depends on something other than VMCS fields: run on every entry. */
-const ALWAYS = new Set(["host-outside-ia32e", "host-in-ia32e", "guest-pdptes"]);
+const ALWAYS = new Set(["host-outside-ia32e", "host-in-ia32e", "guest-pdptes", "ctl-tpr-threshold-vtpr"]);
 
 /** VMCS slot → indices of the checks that read the field, for incremental VMRESUME checking. */
 export class CheckPlan {

@@ -23,6 +23,8 @@ export class ExecControls {
   ioBitmapA = 0;
   ioBitmapB = 0;
   msrBitmap = 0;
+  virtualApicPage = 0;
+  tprThreshold = 0;
   tscOffset = 0n;
   tscMultiplier = 0n;
 
@@ -46,11 +48,22 @@ export class ExecControls {
     this.ioBitmapA = v.num(F.IO_BITMAP_A);
     this.ioBitmapB = v.num(F.IO_BITMAP_B);
     this.msrBitmap = v.num(F.MSR_BITMAP);
+    this.virtualApicPage = v.num(F.VIRTUAL_APIC_PAGE_ADDR);
+    this.tprThreshold = v.u32(F.TPR_THRESHOLD);
     if (this.primary & CPU.TSC_OFFSETTING) {
       this.tscOffset = BigInt.asIntN(64, v.get(F.TSC_OFFSET));
       this.tscMultiplier = v.get(F.TSC_MULTIPLIER);
     }
   }
 }
+
+/** Slots `load` reads: a VMRESUME that wrote none of them can keep the loaded controls. */
+export const CONTROL_SLOTS: readonly number[] = [
+  F.PIN_BASED_VM_EXEC_CONTROL, F.CPU_BASED_VM_EXEC_CONTROL, F.SECONDARY_VM_EXEC_CONTROL, F.VM_EXIT_CONTROLS,
+  F.VM_ENTRY_CONTROLS, F.EXCEPTION_BITMAP, F.PAGE_FAULT_ERROR_CODE_MASK, F.PAGE_FAULT_ERROR_CODE_MATCH,
+  F.CR0_GUEST_HOST_MASK, F.CR0_READ_SHADOW, F.CR4_GUEST_HOST_MASK, F.CR4_READ_SHADOW, F.CR3_TARGET_COUNT,
+  F.CR3_TARGET_VALUE0, F.CR3_TARGET_VALUE1, F.CR3_TARGET_VALUE2, F.CR3_TARGET_VALUE3, F.IO_BITMAP_A, F.IO_BITMAP_B,
+  F.MSR_BITMAP, F.TSC_OFFSET, F.TSC_MULTIPLIER, F.VIRTUAL_APIC_PAGE_ADDR, F.TPR_THRESHOLD,
+];
 
 const TARGETS = [F.CR3_TARGET_VALUE0, F.CR3_TARGET_VALUE1, F.CR3_TARGET_VALUE2, F.CR3_TARGET_VALUE3];

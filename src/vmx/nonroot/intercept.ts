@@ -41,6 +41,12 @@ export class NonRootIntercept implements Intercept {
   /** Exceptions noted on their way to IDT delivery: an exit during delivery reports them as IDT-vectoring information (28.2.3). */
   vectoring: { info: number; error: number } | null = null;
 
+  /** A TPR-below-threshold VM exit is due at the next instruction boundary (trap-like, 30.1.2). */
+  tprBelowThreshold = false;
+
+  /** VMFUNC in non-root operation (the engine: #UD, EPTP switching, or a VMFUNC exit). */
+  vmfunc: ((s: CpuState, insn: Insn) => void) | null = null;
+
   constructor(readonly c: ExecControls) {}
 
   instruction(s: CpuState, op: SensitiveOp, insn: Insn, arg?: number): void {
@@ -76,7 +82,10 @@ export class NonRootIntercept implements Intercept {
       case OP.WBINVD: if (c.secondary & CPU2.WBINVD) throw new VmExit(R.WBINVD, 0, len); return;
       case OP.RDRAND: if (c.secondary & CPU2.RDRAND) throw this.randExit(insn, R.RDRAND); return;
       case OP.RDSEED: if (c.secondary & CPU2.RDSEED) throw this.randExit(insn, R.RDSEED); return;
-      case OP.VMFUNC: throw new VmExit(R.VMFUNC, 0, len);
+      case OP.VMFUNC:
+        if (!this.vmfunc) throw new VmExit(R.VMFUNC, 0, len);
+        this.vmfunc(s, insn);
+        return;
       case OP.XSAVES: if (c.secondary & CPU2.XSAVES) throw new VmExit(R.XSAVES, 0, len); return;
       case OP.XRSTORS: if (c.secondary & CPU2.XSAVES) throw new VmExit(R.XRSTORS, 0, len); return;
       default: return;
@@ -115,7 +124,11 @@ export class NonRootIntercept implements Intercept {
       case 0: return ((value & ~c.cr0Mask) | (c.cr0Shadow & c.cr0Mask)) >>> 0;
       case 4: return ((value & ~c.cr4Mask) | (c.cr4Shadow & c.cr4Mask)) >>> 0;
       case 3: if (c.primary & CPU.CR3_STORE) throw new VmExit(R.CR_ACCESS, crAccessQual(3, CR_MOV_FROM, gpr), insn.len); return value;
-      case 8: if (c.primary & CPU.CR8_STORE) throw new VmExit(R.CR_ACCESS, crAccessQual(8, CR_MOV_FROM, gpr), insn.len); return value;
+      case 8:
+        if (c.primary & CPU.CR8_STORE) throw new VmExit(R.CR_ACCESS, crAccessQual(8, CR_MOV_FROM, gpr), insn.len);
+        // With "use TPR shadow", CR8 reads VTPR[7:4] from the virtual-APIC page (30.3).
+        if (c.primary & CPU.TPR_SHADOW) return (physByte(_s, c.virtualApicPage + VTPR) >> 4) & 0xf;
+        return value;
       default: return value;
     }
   }
@@ -157,6 +170,15 @@ export class NonRootIntercept implements Intercept {
         return value;
       case 8:
         if (c.primary & CPU.CR8_LOAD) throw new VmExit(R.CR_ACCESS, crAccessQual(8, CR_MOV_TO, gpr), insn.len);
+        if (c.primary & CPU.TPR_SHADOW) {
+          // 30.3: MOV to CR8 writes VTPR (bits 7:4 = source bits 3:0, other bits 0) instead of the TPR, then
+          // (without virtual-interrupt delivery) a trap-like TPR-below-threshold exit if VTPR[7:4] < threshold[3:0].
+          if (value > 15 || value < 0) throw new CpuFault(13, 0);
+          const a = c.virtualApicPage + VTPR;
+          if (a >= 0 && a + 4 <= s.bytes.length) s.view.setUint32(a, (value & 0xf) << 4, true);
+          if (!(c.secondary & CPU2.VINTR_DELIVERY) && (value & 0xf) < (c.tprThreshold & 0xf)) this.tprBelowThreshold = true;
+          return s.cr8;
+        }
         return value;
       default:
         return value;
@@ -263,6 +285,9 @@ export class NonRootIntercept implements Intercept {
     return Number(BigInt.asUintN(64, t + c.tscOffset));
   }
 }
+
+/** Offset of the virtual task-priority register in the virtual-APIC page (30.1.1). */
+const VTPR = 0x80;
 
 function physByte(s: CpuState, pa: number): number {
   return pa >= 0 && pa < s.bytes.length ? s.bytes[pa]! : 0xff;
