@@ -112,3 +112,23 @@ describe("VM entry failures", () => {
     expect(r.userspaceExits[0]).toMatchObject({ kind: "fail-entry", vmInstructionError: 7 });
   });
 });
+
+describe("the console", () => {
+  it("interleaves UART output and hypercall prints in the order the guest produced them", () => {
+    const vm = new Vm({
+      memory: MB,
+      asm: `
+        mov dx, 0x3f8
+        mov al, 'a'
+        out dx, al
+        xor eax, eax      ; PRINT_CHAR
+        mov ebx, 'b'
+        vmcall
+        mov al, 'c'
+        out dx, al
+        hlt
+      `,
+    });
+    expect(vm.run().console).toBe("abc");
+  });
+});

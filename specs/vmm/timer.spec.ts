@@ -106,4 +106,13 @@ describe("a guest taking timer interrupts (PIT → PIC → injection)", () => {
     expect(reasons.slice(0, w).filter((x) => x === "EXTERNAL_INTERRUPT")).toHaveLength(1);
     expect(vm.devices.pic!.acked[0]).toBe(0x20);
   });
+
+  it("a timer programmed through ports that do not exit (empty I/O bitmaps) still ticks on time", () => {
+    const vm = new Vm({ memory: 1 << 20, ioIntercepts: [], asm: TIMER_GUEST(2, false) });
+    const r = vm.run();
+    expect(r.status).toBe(2);
+    // No I/O exits: two host kicks for the ticks; the debug-exit write does not exit either, so the guest
+    // reaches its final HLT (IF = 0: halted for good) before the VMM sees the status.
+    expect(r.exits.map((e) => e.reason)).toEqual(["EXTERNAL_INTERRUPT", "EXTERNAL_INTERRUPT", "HLT"]);
+  });
 });

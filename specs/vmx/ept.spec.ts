@@ -31,8 +31,8 @@ describe("EPT violations and misconfigurations as VM exits (SDM Vol. 3C 29.3.3)"
     const e = r.engine.exits[0]!;
     expect(e.reason).toBe("EPT_VIOLATION");
     // write (1), readable (3), linear address valid (7), translation of a linear address (8),
-    // advanced information: writable (10) and executable (11) guest linear address.
-    expect(e.qualification).toBe(BigInt((1 << 1) | (1 << 3) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11)));
+    // advanced information: writable guest linear address (10); bit 11 (execute-disable) is 0 for this executable page.
+    expect(e.qualification).toBe(BigInt((1 << 1) | (1 << 3) | (1 << 7) | (1 << 8) | (1 << 10)));
     expect(r.get("GUEST_PHYSICAL_ADDRESS")).toBe(BigInt(DATA));
     expect(r.get("GUEST_LINEAR_ADDRESS")).toBe(BigInt(DATA));
     expect(e.guestRip).toBe(BigInt(GUEST_CODE));

@@ -4,6 +4,7 @@
  */
 import * as alu from "./alu";
 import * as bitops from "./bitops";
+import * as bmi from "./bmi";
 import * as far from "./far";
 import * as memops from "./memops";
 import * as miscOps from "./misc-ops";
@@ -18,6 +19,7 @@ import * as system from "./system";
 export const H = {
   ...alu,
   ...bitops,
+  ...bmi,
   ...muldiv,
   ...shifts,
   ...memops,

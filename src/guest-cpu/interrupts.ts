@@ -50,8 +50,9 @@ export function deliver(s: CpuState, ev: Event): void {
     // Table 6-5: contributory then contributory, or #PF then contributory/#PF, is a double fault.
     const c2 = isContributory(second) || second === PF;
     const toDF = ev.type === EV_HW_EXC && ((isContributory(first) && isContributory(second)) || (first === PF && c2));
-    if (e.vector === PF) s.cr2 = e.address;
+    // Ask the intercept first: a #PF that causes a VM exit leaves CR2 unchanged (SDM Vol. 3C 27.1).
     s.icpt?.exception(s, e);
+    if (e.vector === PF) s.cr2 = e.address;
     if (toDF) {
       const df: Event = { vector: DF, type: EV_HW_EXC, errorCode: 0, returnRip: ev.returnRip };
       s.icpt?.exception(s, new CpuFault(DF, 0));

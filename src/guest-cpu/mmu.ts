@@ -7,7 +7,8 @@
  */
 import { PF_CODE, PAGE_SIZE } from "../memory/host-memory";
 import { type CpuState, TLB_USER } from "./state";
-import { CR4 } from "./registers";
+import { CpuFault, AC } from "./exceptions";
+import { CR0, CR4, FLAG } from "./registers";
 import { T_R, T_W, T_X, Tlb } from "./tlb";
 
 const CR4_PCIDE = CR4.PCIDE;
@@ -233,7 +234,8 @@ export class Mmu implements TlbControl {
         let perm = out.perm;
         if (this.nested !== null) perm &= this.nested.lastPerm;
         if (flags !== 0) perm &= ~T_W; // writes to watched pages must reach HostMemory.beforeWrite
-        if ((flags & 4) === 0) {
+        // With alignment checking on, CPL-3 accesses stay on the slow path, where it is checked.
+        if ((flags & 4) === 0 && !(acc & A_USER && alignmentChecking(s))) {
           // not MMIO
           const vpn = Math.floor(lin / PAGE_SIZE);
           s.tlb.fill(acc & A_USER ? TLB_USER : 0, vpn, page * PAGE_SIZE, Math.floor(out.gpa / PAGE_SIZE) * PAGE_SIZE, perm, out.global);
@@ -248,10 +250,16 @@ export class Mmu implements TlbControl {
     return this.s.cpl === 3 ? A_USER : 0;
   }
 
+  /** #AC(0) for a misaligned explicit data access at CPL 3 with CR0.AM and RFLAGS.AC (SDM Vol. 3A 6.15, interrupt 17). */
+  private align(lin: number, size: number, acc: number): void {
+    if (size > 1 && (lin & (size - 1)) !== 0 && acc & A_USER && !(acc & A_IMPLICIT) && alignmentChecking(this.s)) throw new CpuFault(AC, 0);
+  }
+
   /** Slow-path read of `size` (1, 2, 4, 8) bytes; returns the low 32 bits, the high half in s.t[0]. */
   read(lin: number, size: number, extra = 0): number {
     const acc = A_R | this.userBit() | extra;
     const s = this.s;
+    this.align(lin, size, acc);
     const off = lin - Math.floor(lin / PAGE_SIZE) * PAGE_SIZE;
     if (off + size <= PAGE_SIZE) {
       const pa = this.xlate(lin, acc);
@@ -273,6 +281,7 @@ export class Mmu implements TlbControl {
   /** Checks that a write of `size` bytes at `lin` would succeed (RMW instructions translate for write first). */
   probeWrite(lin: number, size: number, extra = 0): void {
     const acc = A_W | this.userBit() | extra;
+    this.align(lin, size, acc);
     const off = lin - Math.floor(lin / PAGE_SIZE) * PAGE_SIZE;
     this.xlate(lin, acc);
     if (off + size > PAGE_SIZE) this.xlate(lin + (PAGE_SIZE - off), acc);
@@ -281,6 +290,7 @@ export class Mmu implements TlbControl {
   write(lin: number, size: number, lo: number, hi: number, extra = 0): void {
     const acc = A_W | this.userBit() | extra;
     const s = this.s;
+    this.align(lin, size, acc);
     const off = lin - Math.floor(lin / PAGE_SIZE) * PAGE_SIZE;
     if (off + size <= PAGE_SIZE) {
       const pa = this.xlate(lin, acc);
@@ -342,4 +352,9 @@ export class Mmu implements TlbControl {
     if (t.tagX[i] === vpn) return lin + t.add[i]!;
     return this.xlate(lin, A_X | this.userBit());
   }
+}
+
+/** Alignment checking applies: CPL 3, CR0.AM and RFLAGS.AC (SDM Vol. 3A 2.5, 6.15). */
+export function alignmentChecking(s: CpuState): boolean {
+  return s.cpl === 3 && (s.cr0 & CR0.AM) !== 0 && (s.rflagsRest & FLAG.AC) !== 0;
 }

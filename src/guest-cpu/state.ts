@@ -122,8 +122,19 @@ export class CpuState {
   }
 
   set rflags(v: number) {
+    const acOn = (v & FLAG.AC) !== 0 && !(this.rflagsRest & FLAG.AC);
     this.rflagsRest = (v & RFLAGS_DEFINED & ~ARITH_FLAGS) | FLAG.FIXED1;
     setArith(this.f, v);
+    if (acOn) this.alignmentCheckOn();
+  }
+
+  /**
+   * CPL-3 TLB entries skip the alignment check (memops fast path): when
+   * checking becomes active at CPL 3, drop them. CR0 and RFLAGS.AC change at
+   * CPL 0 are caught by updateMode when CPL becomes 3.
+   */
+  private alignmentCheckOn(): void {
+    if (this.cpl === 3 && this.cr0 & CR0.AM && this.rflagsRest & FLAG.AC) this.tlb?.flushUser();
   }
 
   get longMode(): boolean {
@@ -147,6 +158,7 @@ export class CpuState {
     // CPL is SS.DPL (SDM Vol. 3C 25.4.1); in real mode 0.
     this.cpl = this.cr0 & CR0.PE ? (this.segAr[SS]! >> AR.DPL_SHIFT) & 3 : 0;
     this.mmuIdx = this.cpl === 3 ? TLB_USER : 0;
+    this.alignmentCheckOn();
   }
 
   /** Flags state is consistent when a K_RAW record is present (used by tests and snapshots). */

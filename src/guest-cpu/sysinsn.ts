@@ -569,3 +569,19 @@ export function bound(s: CpuState, index: number, lin: number, size: number): vo
   const i = sx(index);
   if (i < sx(lo) || i > sx(hi)) throw new CpuFault(BR);
 }
+
+// ---- RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE (SDM Vol. 2B): 64-bit mode with CR4.FSGSBASE, else #UD
+
+export function rdFsGsBase(s: CpuState, seg: number): number {
+  if (s.bits !== 64 || !(s.cr4 & CR4.FSGSBASE)) throw new CpuFault(UD);
+  const v = s.segBase[seg]!;
+  s.t[0] = Math.floor(v / TWO32) | 0;
+  return v % TWO32 | 0;
+}
+
+export function wrFsGsBase(s: CpuState, seg: number, lo: number, hi: number): void {
+  if (s.bits !== 64 || !(s.cr4 & CR4.FSGSBASE)) throw new CpuFault(UD);
+  const v = hi * TWO32 + (lo >>> 0);
+  if (!canonical(v)) throw new CpuFault(GP, 0);
+  s.segBase[seg] = v;
+}

@@ -96,14 +96,16 @@ export function movFromCr(s: CpuState, insn: Insn, cr: number, gpr: number): voi
   requireCpl0(s);
   let v: number;
   switch (cr) {
-    case 0: v = s.cr0; break;
+    // CR0/CR4 may be held as signed int32 (CR0.PG is bit 31): read them zero-extended.
+    case 0: v = s.cr0 >>> 0; break;
     case 2: v = s.cr2; break;
     case 3: v = s.cr3; break;
-    case 4: v = s.cr4; break;
+    case 4: v = s.cr4 >>> 0; break;
     case 8: v = s.cr8; break;
     default: throw new CpuFault(UD);
   }
   if (s.icpt) v = s.icpt.readCr(s, insn, cr, gpr, v);
+  if (v < 0) v = v >>> 0;
   if (s.bits === 64) {
     s.lo[gpr] = v % 4294967296 | 0;
     s.hi[gpr] = Math.floor(v / 4294967296) | 0;

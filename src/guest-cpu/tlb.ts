@@ -58,6 +58,12 @@ export class Tlb {
     this.live = 0;
   }
 
+  /** Drops the user half (CPL 3 translations): alignment checking just became active (mmu.ts). */
+  flushUser(): void {
+    if (this.live === 0) return;
+    for (let i = TLB_SIZE; i < 2 * TLB_SIZE; i++) this.clear(i);
+  }
+
   /** MOV to CR3 without PCIDs: drop everything but global entries (SDM Vol. 3A 4.10.4.1). */
   flushNonGlobal(): void {
     if (this.live === 0) return;

@@ -91,13 +91,14 @@ export function whyNotEncoding(enc: number): string {
   return `no ${width} ${type} field has index ${index} (VMREAD/VMWRITE fail with VM-instruction error 12)`;
 }
 
-/** One line per field: encoding, name, width, group. */
+/** One line per field: encoding, name, width, group, Appendix B section, the SDM's name. */
 export function fieldsTable(rows: FieldRow[]): string {
   const nameW = Math.max(4, ...rows.map((r) => r.name.length));
-  const lines = [`${"ENCODING".padEnd(8)}  ${"NAME".padEnd(nameW)}  ${"WIDTH".padEnd(7)}  ${"GROUP".padEnd(9)}  TITLE`];
+  const lines = [`${"ENCODING".padEnd(8)}  ${"NAME".padEnd(nameW)}  ${"WIDTH".padEnd(7)}  ${"GROUP".padEnd(9)}  ${"SDM".padEnd(5)}  TITLE`];
   for (const r of rows) {
     const w = r.access === "high" ? "32-bit" : r.width;
-    lines.push(`${r.encoding.padEnd(8)}  ${r.name.padEnd(nameW)}  ${w.padEnd(7)}  ${r.group.padEnd(9)}  ${r.title}`);
+    const sec = /App\. (B\.\d\.\d)/.exec(r.sdm)?.[1] ?? "";
+    lines.push(`${r.encoding.padEnd(8)}  ${r.name.padEnd(nameW)}  ${w.padEnd(7)}  ${r.group.padEnd(9)}  ${sec.padEnd(5)}  ${r.title}`);
   }
   return lines.join("\n") + "\n";
 }

@@ -177,6 +177,8 @@ export const VM_DEFAULTS = { memory: 16 << 20, load: 0x10000, rsp: 0x80000, step
 export const HOST_KICK_VECTOR = 0xf0;
 
 const INTR_VALID = 0x8000_0000;
+/** Longest guest slice without a look at the interrupt controller (instructions). */
+export const DEVICE_QUANTUM = 1000;
 
 export interface VmSnapshot {
   label: string;
@@ -210,8 +212,8 @@ export class Vm {
     passthrough?: PassthroughDevice;
   } = {};
   readonly userspaceExits: VmUserspaceExit[] = [];
-  /** Text from the UART and the hypercall console. */
-  hypercallConsole = "";
+  /** What the guest printed, through the UART and the hypercall console, in order. */
+  private consoleText = "";
   stopReason: VmStopReason | null = null;
   status: number | undefined;
   detail: string | undefined;
@@ -285,6 +287,9 @@ export class Vm {
     if (dev.uart !== false) {
       const pic = this.devices.pic;
       const uart = new Uart16550("uart", pic ? (level) => pic.setIrq(4, level) : undefined);
+      uart.onTransmit = (b) => {
+        this.consoleText += String.fromCharCode(b);
+      };
       this.devices.uart = uart;
       this.io.map(dev.uart ?? UART_COM1, 8, uart);
     }
@@ -376,9 +381,9 @@ export class Vm {
     return this.engine.exits;
   }
 
-  /** Console text: the UART's output plus hypercall prints. */
+  /** Console text: UART output and hypercall prints, interleaved as the guest produced them. */
   get console(): string {
-    return (this.devices.uart?.console ?? "") + this.hypercallConsole;
+    return this.consoleText;
   }
 
   eptEnabled(): boolean {
@@ -457,7 +462,7 @@ export class Vm {
       waitForInterrupt: () => this.waitForInterrupt(),
       hostInterrupt: () => {}, // the kick's only job was to leave the guest: the PIC request is injected on entry
       console: (text) => {
-        this.hypercallConsole += text;
+        this.consoleText += text;
       },
     };
   }
@@ -516,6 +521,12 @@ export class Vm {
    * timer tick, and handle the exit. Sets stopReason when the run must end.
    */
   private cycle(budgetEnd: number): void {
+    // The debug-exit port written without an exit (not intercepted): the run ends at the end of that slice.
+    const dx = this.devices.debugExit;
+    if (dx && dx.status !== null && this.status === undefined) {
+      this.status = dx.status;
+      return this.stop("debug-exit", `debug-exit port written: 0x${dx.status.toString(16)}`);
+    }
     if (this.engine.exits.length >= this.limits.exits) return this.stop("exit-limit");
     if (this.steps >= budgetEnd) return this.stop("step-limit");
     // A run that stopped on the step budget left the guest in non-root operation: it just continues.
@@ -565,6 +576,13 @@ export class Vm {
   }
 
   private stop(reason: VmStopReason, detail?: string): void {
+    // A debug-exit write that did not exit (port not intercepted) is the real end of the run, whatever came after it.
+    const dx = this.devices.debugExit;
+    if (dx && dx.status !== null && this.status === undefined && reason !== "debug-exit") {
+      this.status = dx.status;
+      reason = "debug-exit";
+      detail = `debug-exit port written: 0x${dx.status.toString(16)}`;
+    }
     this.note({ kind: "stop", reason, ...(detail !== undefined ? { detail } : {}) });
     this.stopReason = reason;
     if (detail !== undefined) this.detail = detail;
@@ -608,6 +626,9 @@ export class Vm {
     const s = this.cpu.s;
     const pit = this.devices.pit;
     let budget = budgetEnd - this.steps;
+    // Devices the guest reaches without exits (ports the I/O bitmaps let through) can arm the timer or raise
+    // an IRQ mid-slice; the slice ends at least every DEVICE_QUANTUM instructions so the VMM notices.
+    if (this.devices.pic) budget = Math.min(budget, DEVICE_QUANTUM);
     const next = pit ? pit.nextEvent() : Infinity;
     if (Number.isFinite(next)) budget = Math.min(budget, Math.max(1, Math.ceil((next - this.clock()) / this.ticksPerInsn)));
     const r = this.cpu.run(budget);
@@ -738,9 +759,12 @@ export class Vm {
         completeMmioRead(this.vcpu, value);
         return;
       }
-      case "hlt":
-        if (!this.waitForInterrupt()) this.stop("hlt");
+      case "hlt": {
+        // Only an interrupt the guest can take (RFLAGS.IF = 1) ends the halt; otherwise it is halted for good.
+        const ifSet = (this.vmcs.read("GUEST_RFLAGS") & 0x200n) !== 0n;
+        if (!ifSet || !this.waitForInterrupt()) this.stop("hlt");
         return;
+      }
       case "hypercall":
         return;
       case "shutdown":
@@ -824,7 +848,7 @@ export class Vm {
       devices,
       vm: {
         launched: this.launched, windowRequested: this.windowRequested, steps: this.steps, idleTicks: this.idleTicks,
-        hypercallConsole: this.hypercallConsole, exits: this.engine.exits.length, userspaceExits: this.userspaceExits.length,
+        console: this.consoleText, exits: this.engine.exits.length, userspaceExits: this.userspaceExits.length,
         msrs: this.msrs.entries().map(([k, v]) => [k, "0x" + v.toString(16)]),
       },
     };
@@ -876,7 +900,7 @@ export class Vm {
     this.windowRequested = vm.windowRequested === true;
     this.steps = Number(vm.steps);
     this.idleTicks = Number(vm.idleTicks);
-    this.hypercallConsole = String(vm.hypercallConsole ?? "");
+    this.consoleText = String(vm.console ?? "");
     this.engine.exits.length = Math.min(this.engine.exits.length, Number(vm.exits));
     this.userspaceExits.length = Math.min(this.userspaceExits.length, Number(vm.userspaceExits));
     this.syncOperation();

@@ -75,3 +75,21 @@ describe("double and triple fault (SDM Vol. 3A 6.15 Table 6-5, interrupt 8)", ()
     expect(r.faults).toEqual(["#DE", "#UD"]);
   });
 });
+
+describe("alignment check #AC (SDM Vol. 3A 6.15 interrupt 17)", () => {
+  const am = (cpu: import("../../../src/guest-cpu/cpu").Cpu) => (cpu.s.cr0 |= 1 << 18);
+  const ac = "pushfq\nor dword ptr [rsp], 0x40000\npopfq\n";
+  it.each([
+    ["a misaligned dword read at CPL 3 with CR0.AM and RFLAGS.AC", `${ac}mov eax, [${L.data + 2}]`, true, true, "#AC(0x0)"],
+    ["an aligned dword read", `${ac}mov eax, [${L.data + 4}]`, true, true, null],
+    ["a misaligned push (stack accesses are checked too)", `${ac}sub rsp, 3\npush rax`, true, true, "#AC(0x0)"],
+    ["a misaligned read with RFLAGS.AC = 0", `mov eax, [${L.data + 2}]`, true, true, null],
+    ["a misaligned read with CR0.AM = 0", `${ac}mov eax, [${L.data + 2}]`, true, false, null],
+    ["a misaligned read at CPL 0", `${ac}mov eax, [${L.data + 2}]`, false, true, null],
+  ] as [string, string, boolean, boolean, string | null][])("%s", (_w, code, user, withAm, fault) => {
+    // A first aligned read fills the TLB before checking starts: the check must not be bypassed by it.
+    const r = runSys(`mov ebx, [${L.data}]\n${code}\nint3`, { user, setup: withAm ? am : undefined });
+    expect(r.faults[0]).toBe(fault ?? "#BP");
+    expect(r.vector).toBe(fault ? 17 : 3);
+  });
+});

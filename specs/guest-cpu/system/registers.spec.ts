@@ -184,3 +184,17 @@ describe("RDRAND, RDSEED, XSETBV, CPUID", () => {
     expect(Number(r.reg("rcx")) & 0x20).toBe(0x20);
   });
 });
+
+describe("RDFSBASE/WRFSBASE/RDGSBASE/WRGSBASE (CR4.FSGSBASE)", () => {
+  it("read and write the FS/GS bases in 64-bit mode", () => {
+    const r = runSys("mov rax, 0x7fff12340000\nwrfsbase rax\nrdfsbase rbx\nwrgsbase rax\nrdgsbase ecx", { cr4: CR4.FSGSBASE });
+    expect(r.reg("rbx")).toBe(0x7fff12340000n);
+    expect(r.reg("rcx")).toBe(0x12340000n);
+    expect(r.cpu.s.segBase[GS]).toBe(0x7fff12340000);
+  });
+
+  it("are #UD without CR4.FSGSBASE and #GP(0) for a non-canonical base", () => {
+    expect(runSys("rdfsbase rax").faults).toEqual(["#UD"]);
+    expect(runSys("mov rax, 0x800000000000\nwrfsbase rax", { cr4: CR4.FSGSBASE }).faults).toEqual(["#GP(0x0)"]);
+  });
+});

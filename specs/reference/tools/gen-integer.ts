@@ -276,6 +276,28 @@ for (const insn of ["cbw", "cwde", "cdqe", "cwd", "cdq", "cqo"]) {
   }
 }
 
+// ---- BMI1/BMI2 (the CPUID model reports both): flags per the SDM pages; MULX/PDEP/PEXT/RORX/SARX/SHLX/SHRX change none
+{
+  const D = SF | ZF | CF | OF;
+  const forms3: [string, number][] = [["andn", D], ["bextr", ZF | CF | OF], ["bzhi", D], ["pdep", STATUS], ["pext", STATUS], ["sarx", STATUS], ["shlx", STATUS], ["shrx", STATUS]];
+  const ctl = [0n, 1n, 4n, 0x0804n, 0x2010n, 0x4000n, 0x0820n, 0x1f3fn, 0xff00n, 0x3fn, 0x40n, 0x20n, 0x1fn, 0x5a5a5a5a5a5a5a5an];
+  for (const w of [32, 64] as Width[]) {
+    for (const [op, defined] of forms3) {
+      const cases: Case[] = [];
+      for (const b of values(w).slice(0, 8)) for (const c of ctl) cases.push({ in: inputs({ rax: 0x7777n, rbx: b, rcx: c & mask(w), flags: cases.length & 1 ? 0x2 | STATUS : 0x2 }), defined });
+      add("bmi", `${op} ${r("rax", w)}, ${r("rbx", w)}, ${r("rcx", w)}`, w, cases);
+    }
+    for (const op of ["blsi", "blsmsk", "blsr"]) {
+      add("bmi", `${op} ${r("rax", w)}, ${r("rbx", w)}`, w, values(w).map((b, i) => ({ in: inputs({ rbx: b, flags: i & 1 ? 0x2 | STATUS : 0x2 }), defined: SF | ZF | CF | OF })));
+    }
+    add("bmi", `rorx ${r("rax", w)}, ${r("rbx", w)}, 5`, w, values(w).map((b) => ({ in: inputs({ rbx: b, flags: 0x2 | STATUS }), defined: STATUS })));
+    const mx: Case[] = [];
+    for (const d of values(w).slice(0, 8)) for (const c of values(w).slice(0, 8)) mx.push({ in: inputs({ rdx: d, rcx: c, flags: 0x2 | CF }), defined: STATUS });
+    add("bmi", `mulx ${r("rax", w)}, ${r("rbx", w)}, ${r("rcx", w)}`, w, mx);
+    add("bmi", `mulx ${r("rax", w)}, ${r("rax", w)}, ${r("rcx", w)}`, w, mx);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const DRIVER = String.raw`

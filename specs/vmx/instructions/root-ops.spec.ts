@@ -239,7 +239,10 @@ describe("VMLAUNCH / VMRESUME instruction-level checks", () => {
     r.vmx.vmxon(VMXON_REGION);
     r.vmx.vmptrld(VMCS_A);
     expect(outcome(() => r.vmx.vmresume())).toBe("failValid(6)");
-    // VMCLEAR forgets it: a fresh VMLAUNCH works.
+    // VMLAUNCH of it (launch state in memory is clear) starts afresh: VMRESUME works again.
+    expect(outcome(() => r.vmx.vmlaunch())).toBe("entered");
+    expect(outcome(() => r.vmx.vmresume())).toBe("entered");
+    // VMCLEAR forgets it too: a fresh VMLAUNCH works.
     r.vmx.vmclear(VMCS_A);
     r.vmx.vmptrld(VMCS_A);
     expect(outcome(() => r.vmx.vmlaunch())).toBe("entered");

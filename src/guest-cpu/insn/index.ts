@@ -1,6 +1,7 @@
 /** All instruction families, merged into the one mnemonic → template table. */
 import { ARITH } from "./arith";
 import { BITS } from "./bits";
+import { BMI } from "./bmi";
 import { BRANCH } from "./branch";
 import { DATA } from "./data";
 import { EXCHANGE } from "./exchange";
@@ -13,4 +14,4 @@ import { STRING } from "./string";
 import { SYSTEM } from "./system";
 import { mergeFamilies } from "./table";
 
-export const INSTRUCTIONS = mergeFamilies({ ARITH, BITS, BRANCH, DATA, EXCHANGE, MISC, MISC2, MULDIV, SHIFT, STACK, STRING, SYSTEM });
+export const INSTRUCTIONS = mergeFamilies({ ARITH, BITS, BMI, BRANCH, DATA, EXCHANGE, MISC, MISC2, MULDIV, SHIFT, STACK, STRING, SYSTEM });

@@ -37,5 +37,7 @@ export function vmenter(c: VmxContext, launch: boolean): VmxResult {
   if (!enter) throw internalError(`${launch ? "VMLAUNCH" : "VMRESUME"}: no VM-entry engine is attached to this processor`);
   const r = enter(cur, launch);
   if (r && r.kind === "failValid") return vmfail(c, r.error as VmErrorNumber);
+  // A fresh VMLAUNCH gives the VMCS a new life: VMRESUME is fine again afterwards.
+  if (launch && cur.launched) st.lostAtVmxoff.delete(cur.address);
   return ENTERED;
 }
