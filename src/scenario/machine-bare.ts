@@ -28,18 +28,25 @@ export function portOf(v: boolean | bigint | undefined, dflt: number): number | 
   return v === true ? dflt : Number(v);
 }
 
-export function runBare(ls: LoadedScenario): RunOutcome {
+/** The bare machine of a scenario, built but not run (for `run` and for lab sessions). */
+export interface BareMachine {
+  cpu: Cpu;
+  /** The VMX engine of a `host:` scenario (the hypervisor is the scenario's root-mode code). */
+  engine: VmxEngine | undefined;
+  /** What the minimal devices saw; lab sessions restore it with the machine. */
+  io: { console: string; userspace: UserspaceExit[]; status: number | undefined; stoppedBy: string | undefined };
+}
+
+export function buildBare(ls: LoadedScenario): BareMachine {
   const s = ls.scenario;
   const top = ls.host ?? ls.guest;
   const mode = ls.host ? "long64" : s.guest.mode;
   const cpu = createBareMachine(top.bytes, { memory: Number(s.guest.memory), mode, load: top.load, entry: top.entry });
   if (ls.host) cpu.mem.writeBytes(ls.guest.load, ls.guest.bytes);
   const regs = ls.host ? s.host?.regs : s.guest.regs;
-  let status: number | undefined;
   if (regs) setRegs(cpu, regs as never);
 
-  let console = "";
-  const userspace: UserspaceExit[] = [];
+  const io: BareMachine["io"] = { console: "", userspace: [], status: undefined, stoppedBy: undefined };
   const uart = portOf(s.devices?.uart, 0x3f8);
   const debugExit = portOf(s.devices?.["debug-exit"], 0xf4);
   const bus: IoBus = {
@@ -49,10 +56,10 @@ export function runBare(ls: LoadedScenario): RunOutcome {
       return size === 4 ? 0xffff_ffff : size === 2 ? 0xffff : 0xff;
     },
     write(port, size, value) {
-      if (uart !== undefined && port === uart) console += String.fromCharCode(value & 0xff);
+      if (uart !== undefined && port === uart) io.console += String.fromCharCode(value & 0xff);
       if (debugExit !== undefined && port === debugExit) {
-        userspace.push({ kind: "debug-exit", code: value });
-        status = value;
+        io.userspace.push({ kind: "debug-exit", code: value });
+        io.status = value;
         throw new DebugExitSignal(value);
       }
       void size;
@@ -61,16 +68,22 @@ export function runBare(ls: LoadedScenario): RunOutcome {
   cpu.s.io = bus;
   // A hypervisor in machine code: the engine continues at HOST_RIP after each exit (no TypeScript VMM).
   const engine = ls.host ? VmxEngine.attach(cpu, { profile: s.cpu?.profile ?? "default", stopOnExit: false }) : undefined;
-  let stoppedBy: string | undefined;
   const inner = cpu.onSignal;
   cpu.onSignal = (sig) => {
     if (sig instanceof DebugExitSignal) {
-      stoppedBy = "debug-exit";
+      io.stoppedBy = "debug-exit";
       return true;
     }
     if (inner) return inner(sig);
     throw sig;
   };
+  return { cpu, engine, io };
+}
+
+export function runBare(ls: LoadedScenario): RunOutcome {
+  const s = ls.scenario;
+  const { cpu, engine, io } = buildBare(ls);
+  const userspace = io.userspace;
   const r = cpu.run(Number(s.limits?.steps ?? 1_000_000n));
   const after = execRegs(cpu);
   const out = {} as Record<ScenarioReg, bigint>;
@@ -81,12 +94,12 @@ export function runBare(ls: LoadedScenario): RunOutcome {
   const vmErr = errField ? Number(errField) : undefined;
   const failure = engine?.lastFailure;
   return {
-    stopReason: stoppedBy ?? r.stop,
+    stopReason: io.stoppedBy ?? r.stop,
     steps: r.steps,
-    ...(status !== undefined ? { status } : {}),
+    ...(io.status !== undefined ? { status: io.status } : {}),
     exits,
     userspaceExits: userspace,
-    console,
+    console: io.console,
     regs: out,
     faults: cpu.faults.map((f) => ({ vector: f.vector.replace(/^#/, ""), ...(f.errorCode >= 0 ? { errorCode: f.errorCode } : {}), rip: f.rip })),
     ...(vmErr !== undefined ? { vmInstructionError: vmErr } : {}),
