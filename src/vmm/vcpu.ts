@@ -26,6 +26,9 @@ export interface VcpuHost {
   readonly msrs: MsrStore;
 }
 
+/** GPR name → register number (RSP excluded: it lives in GUEST_RSP). */
+const GPR_INDEX: ReadonlyMap<string, number> = new Map(GPR_NAMES.map((n, i) => [n as string, i] as const).filter(([, i]) => i !== RSP));
+
 export class RealVcpu extends VcpuBase {
   readonly msrs: MsrStore;
   readonly vm: VmServices;
@@ -46,13 +49,14 @@ export class RealVcpu extends VcpuBase {
   }
 
   vmwrite(field: string, value: bigint): void {
+    this.beforeVmwrite(field);
     this.host.vmcs().write(field, value);
   }
 
   protected loadReg(name: RegisterName): bigint {
     const s = this.host.cpu.s;
-    const i = (GPR_NAMES as readonly string[]).indexOf(name);
-    if (i >= 0 && i !== RSP) return toBigU64(s.lo[i]!, s.hi[i]!);
+    const i = GPR_INDEX.get(name);
+    if (i !== undefined) return toBigU64(s.lo[i]!, s.hi[i]!);
     switch (name) {
       case "cr2": return BigInt.asUintN(64, BigInt(s.cr2));
       case "cr8": return BigInt(s.cr8);
@@ -65,8 +69,8 @@ export class RealVcpu extends VcpuBase {
 
   protected storeReg(name: RegisterName, value: bigint): void {
     const s = this.host.cpu.s;
-    const i = (GPR_NAMES as readonly string[]).indexOf(name);
-    if (i >= 0 && i !== RSP) {
+    const i = GPR_INDEX.get(name);
+    if (i !== undefined) {
       const { lo, hi } = fromBigU64(value);
       s.lo[i] = lo;
       s.hi[i] = hi;
