@@ -535,7 +535,7 @@ export class Vm {
       this.injectPendingInterrupt();
       const launch = !this.launched;
       entered = this.enter();
-      if (entered !== "stop") this.note({ kind: "entry", launch });
+      if (entered !== "stop" && this.events) this.note({ kind: "entry", launch });
     }
     if (entered === "stop") return;
     if (entered === "entered") {
@@ -543,7 +543,7 @@ export class Vm {
       if (ran !== "exit") return;
     }
     const rec = this.engine.exits[this.engine.exits.length - 1];
-    if (rec) this.note({ kind: "exit", record: rec });
+    if (rec && this.events) this.note({ kind: "exit", record: rec });
     this.handleExit();
   }
 
