@@ -14,7 +14,6 @@ export function vmRoundTrips(iterations: number): { perSecond: number; perCpuSec
     memory: 1 << 20,
     asm: LOOP,
     regs: { r8: iterations },
-    devices: { timer: false },
     limits: { steps: 4 * iterations + 100, exits: iterations + 10 },
   });
   const t0 = process.hrtime.bigint();

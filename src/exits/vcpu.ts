@@ -441,6 +441,11 @@ export abstract class VcpuBase implements Vcpu {
     if (EXIT_REASON_INFO[this.exit.reason].category !== "instruction" && length === undefined && len === 0) {
       throw internalError(`advanceRip() on a ${this.exit.reason} exit, which has no instruction length; pass the length`);
     }
+    this.stepRip(len);
+  }
+
+  /** advanceRip's VMCS update; a vCPU with direct VMCS access may do the same without bigints. */
+  protected stepRip(len: number): void {
     let rip = this.rip + BigInt(len);
     // Outside 64-bit mode EIP wraps at 4 GiB (KVM's kvm_rip_write after skipping does the same).
     rip = this.in64BitMode() ? BigInt.asUintN(64, rip) : rip & 0xffff_ffffn;

@@ -13,7 +13,7 @@ import type { Cpu } from "../guest-cpu/cpu";
 import { Translator2d } from "../ept/translate2d";
 import { createEptPhysicalMap } from "../ept/nested";
 import { GuestMemoryError, MsrStore, type RegisterName, VcpuBase, type VmServices } from "../exits/vcpu";
-import type { Vmcs } from "../vmcs/vmcs";
+import { SLOT, type Vmcs } from "../vmcs/vmcs";
 import { toBigU64, fromBigU64, bigToNum } from "../common/u64";
 
 export interface VcpuHost {
@@ -51,6 +51,42 @@ export class RealVcpu extends VcpuBase {
   vmwrite(field: string, value: bigint): void {
     this.beforeVmwrite(field);
     this.host.vmcs().write(field, value);
+  }
+
+  // Fast paths for what every exit handler does (same results as VcpuBase's generic routes).
+
+  override getReg(name: RegisterName): bigint {
+    const i = GPR_INDEX.get(name);
+    if (i === undefined) return super.getReg(name);
+    const s = this.host.cpu.s;
+    return toBigU64(s.lo[i]!, s.hi[i]!);
+  }
+
+  override setReg(name: RegisterName, value: bigint): void {
+    const i = GPR_INDEX.get(name);
+    if (i === undefined || typeof value !== "bigint") return super.setReg(name, value);
+    const s = this.host.cpu.s;
+    // The halves are Int32Array elements: stores wrap to 32 bits as fromBigU64's `| 0` does.
+    if (value >= 0n && value <= 0xffff_ffffn) {
+      s.lo[i] = Number(value);
+      s.hi[i] = 0;
+    } else {
+      s.lo[i] = Number(value & 0xffff_ffffn);
+      s.hi[i] = Number((value >> 32n) & 0xffff_ffffn);
+    }
+  }
+
+  /** GUEST_RIP += len on the VMCS's 32-bit halves; 64-bit mode wraps at 2^64, other modes at 2^32. */
+  protected override stepRip(len: number): void {
+    const v = this.host.vmcs();
+    const in64 = (v.u32(SLOT.VM_ENTRY_CONTROLS) >>> 9 & 1) === 1 && (v.u32(SLOT.GUEST_CS_AR_BYTES) >>> 13 & 1) === 1;
+    const sum = v.u32(SLOT.GUEST_RIP) + len;
+    const lo = sum % 0x1_0000_0000;
+    const hi = in64 ? (v.hi[SLOT.GUEST_RIP]! + Math.floor(sum / 0x1_0000_0000)) | 0 : 0;
+    if (!Number.isSafeInteger(sum) || lo < 0) return super.stepRip(len);
+    v.setHalves(SLOT.GUEST_RIP, lo | 0, hi);
+    const intr = v.u32(SLOT.GUEST_INTERRUPTIBILITY_INFO);
+    if (intr & 3) v.setU32(SLOT.GUEST_INTERRUPTIBILITY_INFO, intr & ~3);
   }
 
   protected loadReg(name: RegisterName): bigint {
