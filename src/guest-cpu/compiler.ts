@@ -43,7 +43,8 @@ function emitInsn(insn: Insn, off: number, k: number, single: boolean, flagsIn: 
   g.flagsIn = flagsIn;
   const fn = insn.invalid ? undefined : INSTRUCTIONS.get(insn.mnemonic);
   if (!fn) {
-    g.line(`${g.call("ud")};`);
+    // x87 and SIMD instructions are not modelled, but their CR0.EM/TS checks are (#NM for lazy FPU switching).
+    g.line(insn.fpu ? `${g.call("fpuUnavailable", insn.fpu)};` : `${g.call("ud")};`);
     g.jumped = true;
     return g;
   }

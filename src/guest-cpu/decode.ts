@@ -1,5 +1,16 @@
-import { Decoder, DecoderOptions, Instruction, MemorySizeExt, OpKind, Register } from "iced-x86";
-import { Insn, MemOperand, Operand, RIP_BASE } from "./insn";
+import { CpuidFeature, Decoder, DecoderOptions, Instruction, MemorySizeExt, OpKind, Register } from "iced-x86";
+import { FPU_MEDIA, FPU_X87, Insn, MemOperand, Operand, RIP_BASE } from "./insn";
+
+/** Which CR0.EM/TS rules apply to an instruction, from the CPUID features iced lists for it. */
+function fpuClass(ins: Instruction): number {
+  let c = 0;
+  for (const f of ins.cpuidFeatures()) {
+    const name = CpuidFeature[f] ?? "";
+    if (name.startsWith("FPU") || name === "CMOV_FPU" || name === "FPU387SL_ONLY") c = FPU_X87;
+    else if (/^(MMX|SSE|SSSE3|SSE4|FXSR|AVX|FMA|F16C|AES|PCLMULQDQ|SHA)/.test(name)) return FPU_MEDIA;
+  }
+  return c;
+}
 
 /** iced Register → GPR index and size; AH..BH are high8 of RAX..RBX. */
 export function gprOf(r: number): { reg: number; size: 1 | 2 | 4 | 8; high8: boolean } | undefined {
@@ -137,7 +148,8 @@ export function decodeInsn(bytes: Uint8Array, bits: 16 | 32 | 64): Insn | undefi
     try {
       for (let n = 0; n < ins.opCount; n++) ops.push(operand(ins, n, addrSize));
     } catch (e) {
-      if (e instanceof UnsupportedOperand) return invalidInsn(bytes.subarray(0, len), bits);
+      // Registers vmxlab does not model (x87, MMX, XMM...): keep the CR0.EM/TS class for #NM.
+      if (e instanceof UnsupportedOperand) return { ...invalidInsn(bytes.subarray(0, len), bits), fpu: fpuClass(ins) };
       throw e;
     }
     return {
@@ -156,6 +168,7 @@ export function decodeInsn(bytes: Uint8Array, bits: 16 | 32 | 64): Insn | undefi
       invalid: false,
       far: ins.isJmpFar || ins.isJmpFarIndirect || ins.isCallFar || ins.isCallFarIndirect,
       stackInc: ins.stackPointerIncrement,
+      fpu: fpuClass(ins),
     };
   } finally {
     d.free();

@@ -49,4 +49,8 @@ export interface Insn {
   readonly far: boolean;
   /** How much the instruction changes RSP (iced's stackPointerIncrement): gives the stack operand size. */
   readonly stackInc: number;
+  /** Floating-point / media state it uses: 0 none, FPU_X87, FPU_MEDIA (MMX, SSE*, FXSR, AVX*) — for the CR0.EM/TS checks. */
+  readonly fpu?: number;
 }
+
+export const FPU_X87 = 1, FPU_MEDIA = 2;

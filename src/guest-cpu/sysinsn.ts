@@ -7,7 +7,7 @@
  */
 import { Code } from "iced-x86";
 import { getArith, setArith } from "./flags";
-import { BR, CpuFault, GP, NP, UD } from "./exceptions";
+import { BR, CpuFault, GP, NM, NP, UD } from "./exceptions";
 import { descAr, descBase, descLimit, fetchDescriptor } from "./descriptors";
 import type { Insn } from "./insn";
 import { CR_CLTS, CR_LMSW, OP } from "./intercept";
@@ -584,4 +584,26 @@ export function wrFsGsBase(s: CpuState, seg: number, lo: number, hi: number): vo
   const v = hi * TWO32 + (lo >>> 0);
   if (!canonical(v)) throw new CpuFault(GP, 0);
   s.segBase[seg] = v;
+}
+
+// ---- x87 / SIMD availability (SDM Vol. 3A 2.5 CR0.EM/MP/TS, Table 2-2; Vol. 1 13.1 OSFXSR, XSAVE)
+
+/**
+ * For an x87 (1) or SIMD/FXSR (2) instruction vmxlab does not execute: the
+ * architectural checks first — x87: CR0.EM or CR0.TS → #NM; SIMD: CR0.EM or
+ * CR4.OSFXSR = 0 → #UD, CR0.TS → #NM — and then #UD (not modelled, documented).
+ */
+export function fpuUnavailable(s: CpuState, kind: number): never {
+  if (kind === 1) {
+    if (s.cr0 & (CR0.EM | CR0.TS)) throw new CpuFault(NM);
+  } else {
+    if (s.cr0 & CR0.EM || !(s.cr4 & CR4.OSFXSR)) throw new CpuFault(UD);
+    if (s.cr0 & CR0.TS) throw new CpuFault(NM);
+  }
+  throw new CpuFault(UD);
+}
+
+/** WAIT/FWAIT: #NM when CR0.MP and CR0.TS are both set; otherwise nothing to wait for. */
+export function fwait(s: CpuState): void {
+  if (s.cr0 & CR0.MP && s.cr0 & CR0.TS) throw new CpuFault(NM);
 }

@@ -165,10 +165,10 @@ export class LabSession {
       const events = t.step();
       this.step++;
       all.push(...events);
-      for (const e of events) {
-        lines.push(e.text);
-        if (e.kind === "exit") this.timeline.push(this.view(), this.step, e.text);
-      }
+      for (const e of events) lines.push(e.text);
+      // Each VM entry and exit is a point of the timeline (diff compares against the previous one).
+      const marks = events.filter((e) => e.kind === "exit" || e.kind === "entry");
+      if (marks.length) this.timeline.push(this.view(), this.step, marks.map((e) => e.text).join("; "));
       let hit = this.hitBreakpoint(events);
       if (!hit && fields) {
         const now = this.watchedFields(watched);

@@ -115,7 +115,7 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
   const parsed = scenarioSchema.safeParse(raw);
   if (!parsed.success) {
     const issues = convertIssues(scenarioSchema, raw, parsed.error.issues, positions);
-    issues.push(...asmIssues(raw as Record<string, unknown>, positions));
+    issues.push(...asmIssues(raw as Record<string, unknown>, positions, issues));
     issues.sort((a, b) => a.location.line - b.location.line || a.location.col - b.location.col);
     throw new ScenarioError(issues);
   }
@@ -149,11 +149,13 @@ export function loadScenarioText(text: string, file: string): LoadedScenario {
  * `vmxlab check` lists everything at once (the code is assembled at address 0
  * here: only errors that do not depend on the load address are found).
  */
-function asmIssues(raw: Record<string, unknown>, pos: Positions): ScenarioIssue[] {
+function asmIssues(raw: Record<string, unknown>, pos: Positions, found: readonly ScenarioIssue[]): ScenarioIssue[] {
   const out: ScenarioIssue[] = [];
   for (const section of ["guest", "host"] as const) {
     const sec = raw[section] as Record<string, unknown> | undefined;
     if (!sec || typeof sec.code !== "string") continue;
+    // An unknown key in the section may be a label that ended the block: the code seen here is then cut short.
+    if (found.some((i) => i.path[0] === section && i.message.includes("unknown key"))) continue;
     const mode = section === "guest" && typeof sec.mode === "string" ? sec.mode : "long64";
     const origin = pos.scalarOrigin([section, "code"]);
     try {

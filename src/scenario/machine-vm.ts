@@ -11,6 +11,9 @@ import type { ControlWord } from "../vmcs/controls";
 import { DEFAULT_CONTROLS, type ControlLists } from "../vmm/default-vmcs";
 import { Vm, type VmOptions } from "../vmm/vm";
 import type { MemoryTypeName } from "../ept/format-ept";
+
+/** `ept[].page`: the largest EPT page size the mapping may use. */
+const PAGE_BYTES = { "4K": 0x1000, "2M": 0x20_0000, "1G": 0x4000_0000 } as const;
 import type { EventType } from "../exits/qualification/interruption-info";
 import { loadHandlerModule } from "./handler-module";
 import { createEptPhysicalMap } from "../ept/nested";
@@ -92,6 +95,7 @@ export function vmOptions(ls: LoadedScenario): VmOptions {
             ...(m.hpa !== undefined ? { hpa: Number(m.hpa) } : {}),
             perms: m.perms.length === 3 ? m.perms : `${m.perms.includes("r") ? "r" : "-"}${m.perms.includes("w") ? "w" : "-"}${m.perms.includes("x") ? "x" : "-"}`,
             memtype: m.memtype.toUpperCase() as MemoryTypeName,
+            pageSize: PAGE_BYTES[m.page],
           })),
         }
       : {}),

@@ -76,6 +76,8 @@ export interface EptMappingOption {
   hpa?: number;
   perms?: string;
   memtype?: MemoryTypeName | number;
+  /** Largest EPT page size to use for this mapping (4 KiB, 2 MiB, 1 GiB); default: the largest alignment allows. */
+  pageSize?: number;
 }
 
 export interface DeviceOptions {
@@ -320,7 +322,7 @@ export class Vm {
       const maps = o.ept ?? [{ gpa: 0, size: ram, perms: "rwx", memtype: "WB" as MemoryTypeName }];
       for (const m of maps) {
         if (m.gpa % PAGE_SIZE !== 0 || m.size % PAGE_SIZE !== 0 || m.size <= 0) throw inputError(`ept: mapping 0x${m.gpa.toString(16)}+0x${m.size.toString(16)} is not 4-KByte aligned`);
-        b.map({ from: m.gpa, to: m.hpa ?? m.gpa, size: m.size, perms: m.perms ?? "rwx", memType: memType(m.memtype) });
+        b.map({ from: m.gpa, to: m.hpa ?? m.gpa, size: m.size, perms: m.perms ?? "rwx", memType: memType(m.memtype), ...(m.pageSize ? { maxPage: m.pageSize } : {}) });
       }
       if (pt) {
         const d = new PassthroughDevice(this.mem, L.passthrough, pt.gpa, pt.size);

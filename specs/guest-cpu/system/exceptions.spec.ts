@@ -93,3 +93,21 @@ describe("alignment check #AC (SDM Vol. 3A 6.15 interrupt 17)", () => {
     expect(r.vector).toBe(fault ? 17 : 3);
   });
 });
+
+describe("device not available #NM (SDM Vol. 3A 2.5 CR0.EM/MP/TS, Table 2-2)", () => {
+  const cr0 = (bits: number) => (cpu: import("../../../src/guest-cpu/cpu").Cpu) => (cpu.s.cr0 |= bits);
+  const EM = 1 << 2, MP = 1 << 1, TS = 1 << 3;
+  it.each([
+    ["x87 FLD1 with CR0.TS", "fld1", TS, 0, "#NM"],
+    ["x87 FLD1 with CR0.EM", "fld1", EM, 0, "#NM"],
+    ["x87 FLD1 with both clear (x87 is not modelled)", "fld1", 0, 0, "#UD"],
+    ["SSE MOVAPS without CR4.OSFXSR", "movaps xmm0, xmm1", TS, 0, "#UD"],
+    ["SSE MOVAPS with CR4.OSFXSR and CR0.TS", "movaps xmm0, xmm1", TS, 1 << 9, "#NM"],
+    ["SSE MOVAPS with CR0.EM", "movaps xmm0, xmm1", EM, 1 << 9, "#UD"],
+    ["FWAIT with CR0.MP and CR0.TS", "fwait", MP | TS, 0, "#NM"],
+    ["FWAIT with CR0.TS only", "fwait", TS, 0, "#BP"],
+  ] as [string, string, number, number, string][])("%s → %s", (_w, insn, bits, cr4, fault) => {
+    const r = runSys(`${insn}\nint3`, { cr4, setup: cr0(bits) });
+    expect(r.faults[0]).toBe(fault);
+  });
+});

@@ -130,5 +130,6 @@ export const MISC2: FamilyTable = {
   [Mnemonic.Cmpxchg8b]: cmpxchgWide,
   [Mnemonic.Cmpxchg16b]: cmpxchgWide,
   [Mnemonic.Xlatb]: xlat,
+  [Mnemonic.Wait]: (g: Emitter) => { g.keepFlags(); g.line(`${g.call("fwait")};`); },
   ...Object.fromEntries(NOPS.map((m) => [m, (g: Emitter) => g.keepFlags()])),
 };
