@@ -120,16 +120,23 @@ export class ExitView implements ExitInfo {
   private idt: InterruptionInfo | undefined = UNREAD;
   private idtErr: number | undefined | null = null;
 
-  constructor(private readonly vmread: (field: VmcsFieldName) => bigint) {
-    const full = vmread("VM_EXIT_REASON");
-    const basic = Number(full & 0xffffn);
+  /**
+   * `eager`: VM_EXIT_REASON (as an unsigned 32-bit number), VM_EXIT_INSTRUCTION_LEN and GUEST_RIP when the
+   * vCPU has them without VMREAD by name (RealVcpu's numeric VMCS slots).
+   */
+  constructor(
+    private readonly vmread: (field: VmcsFieldName) => bigint,
+    eager?: { exitReason: number; instructionLength: number; guestRip: bigint },
+  ) {
+    const full: number | bigint = eager ? eager.exitReason : vmread("VM_EXIT_REASON");
+    const basic = typeof full === "number" ? full & 0xffff : Number(full & 0xffffn);
     const name = exitReasonName(basic);
     if (!isExitReason(name)) throw internalError(`VM_EXIT_REASON ${full} holds basic exit reason ${basic}, which the SDM does not define`);
     this.reason = name;
     this.basicReason = basic;
-    this.entryFailure = (full >> 31n & 1n) === 1n;
-    this.instructionLength = Number(vmread("VM_EXIT_INSTRUCTION_LEN"));
-    this.guestRip = vmread("GUEST_RIP");
+    this.entryFailure = typeof full === "number" ? full >= 0x8000_0000 : (full >> 31n & 1n) === 1n;
+    this.instructionLength = eager ? eager.instructionLength : Number(vmread("VM_EXIT_INSTRUCTION_LEN"));
+    this.guestRip = eager ? eager.guestRip : vmread("GUEST_RIP");
   }
 
   get qualification(): Qualification {
@@ -361,7 +368,12 @@ export abstract class VcpuBase implements Vcpu {
   private readonly vmreadFn = (f: VmcsFieldName): bigint => this.vmread(f);
 
   get exit(): ExitInfo {
-    return (this.exitCache ??= new ExitView(this.vmreadFn));
+    return (this.exitCache ??= this.makeExitView(this.vmreadFn));
+  }
+
+  /** The view of the current exit (a vCPU with faster access to the exit fields passes them eagerly). */
+  protected makeExitView(vmread: (field: VmcsFieldName) => bigint): ExitView {
+    return new ExitView(vmread);
   }
 
   /** A vCPU whose VMWRITE reaches exit-information fields calls this first: the exit view keeps what the exit reported. */

@@ -12,7 +12,7 @@ import { GPR_NAMES } from "../guest-cpu/registers";
 import type { Cpu } from "../guest-cpu/cpu";
 import { Translator2d } from "../ept/translate2d";
 import { createEptPhysicalMap } from "../ept/nested";
-import { GuestMemoryError, MsrStore, type RegisterName, VcpuBase, type VmServices } from "../exits/vcpu";
+import { ExitView, GuestMemoryError, MsrStore, type RegisterName, VcpuBase, type VmcsFieldName, type VmServices } from "../exits/vcpu";
 import { SLOT, type Vmcs } from "../vmcs/vmcs";
 import { toBigU64, fromBigU64, bigToNum } from "../common/u64";
 
@@ -51,6 +51,11 @@ export class RealVcpu extends VcpuBase {
   vmwrite(field: string, value: bigint): void {
     this.beforeVmwrite(field);
     this.host.vmcs().write(field, value);
+  }
+
+  protected override makeExitView(vmread: (field: VmcsFieldName) => bigint): ExitView {
+    const v = this.host.vmcs();
+    return new ExitView(vmread, { exitReason: v.u32(SLOT.VM_EXIT_REASON), instructionLength: v.u32(SLOT.VM_EXIT_INSTRUCTION_LEN), guestRip: v.get(SLOT.GUEST_RIP) });
   }
 
   // Fast paths for what every exit handler does (same results as VcpuBase's generic routes).
