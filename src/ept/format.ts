@@ -91,6 +91,12 @@ export function frameLarge(lo: number, hi: number, shift: number): number {
  * AMD nested-page-table format under nCR3 (APM Vol. 2 15.25.5), which uses the
  * same long-mode entries.
  */
+/** R/W (bit 1), U/S (bit 2) and XD (bit 63, with EFER.NXE) of an x86 paging entry as P_* allow-bits (SDM Vol. 3A 4.6). */
+export function x86Perms(lo: number, hi: number, ctx: WalkContext): number {
+  const x = ctx.nxe && hi < 0 ? 0 : P_XS | P_XU;
+  return P_R | (lo & 2 ? P_W : 0) | (lo & 4 ? P_U : 0) | x;
+}
+
 function ia32e(levels: 4 | 5): PagingFormat {
   const shifts = levels === 5 ? [48, 39, 30, 21, 12] : [39, 30, 21, 12];
   const names = levels === 5 ? ["PML5E", "PML4E", "PDPTE", "PDE", "PTE"] : ["PML4E", "PDPTE", "PDE", "PTE"];
@@ -121,10 +127,7 @@ function ia32e(levels: 4 | 5): PagingFormat {
       return false;
     },
     frame: (lo, hi, level, leaf) => (leaf && shifts[level]! > 12 ? frameLarge(lo, hi, shifts[level]!) : frame4k(lo, hi)),
-    perms(lo, hi, ctx) {
-      const x = ctx.nxe && hi < 0 ? 0 : P_XS | P_XU;
-      return P_R | (lo & 2 ? P_W : 0) | (lo & 4 ? P_U : 0) | x;
-    },
+    perms: x86Perms,
     accessedBit: 5,
     dirtyBit: 6,
     adActive: () => true,

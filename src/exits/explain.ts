@@ -6,6 +6,7 @@ import { hex } from "../common/u64";
 import { HYPERCALLS } from "./handlers/vmcall";
 import { Qualification } from "./qualification";
 import { lookupExitReason, type ExitReasonDef } from "./reasons";
+import { wrap } from "../common/wrap";
 
 const QUALIFICATION_TEXT: Record<ExitReasonDef["qualification"], string> = {
   none: "none (0 or undefined)",
@@ -46,19 +47,6 @@ export function formatExitReason(r: ExitReasonDef): string {
     lines.push("    other numbers return -1000 (KVM's -KVM_ENOSYS); calls from CPL > 0 return -1 (-KVM_EPERM)");
   }
   return lines.join("\n") + "\n";
-}
-
-function wrap(text: string, width: number): string {
-  const out: string[] = [];
-  let line = "";
-  for (const w of text.split(/\s+/)) {
-    if (line && line.length + 1 + w.length > width) {
-      out.push(line);
-      line = w;
-    } else line = line ? `${line} ${w}` : w;
-  }
-  if (line) out.push(line);
-  return out.join("\n");
 }
 
 /** "CPUID", "10", or a reason with a qualification to decode: "CR_ACCESS 0x113". */

@@ -15,7 +15,7 @@
  * → 2-MByte page) → page table (bits 20:12), 8-byte entries with XD (bit 63)
  * when EFER.NXE = 1.
  */
-import { frame4k, frameLarge, highAddrReserved, P_R, P_U, P_W, P_XS, P_XU, PagingFormat } from "../ept/format";
+import { frame4k, frameLarge, highAddrReserved, P_R, P_U, P_W, P_XS, P_XU, PagingFormat, x86Perms } from "../ept/format";
 import { CpuFault, GP } from "./exceptions";
 import type { CpuState } from "./state";
 
@@ -72,10 +72,7 @@ export const FORMAT_PAE: PagingFormat = {
     return false;
   },
   frame: (lo, hi, level, leaf) => (level === 0 && leaf ? frameLarge(lo, hi, 21) : frame4k(lo, hi)),
-  perms(lo, hi, ctx) {
-    const x = ctx.nxe && hi < 0 ? 0 : P_XS | P_XU;
-    return P_R | (lo & 2 ? P_W : 0) | (lo & 4 ? P_U : 0) | x;
-  },
+  perms: x86Perms,
   accessedBit: 5,
   dirtyBit: 6,
   adActive: () => true,

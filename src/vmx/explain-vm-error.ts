@@ -6,6 +6,7 @@
  * number is shared with exit reasons, which answer first.
  */
 import { VM_ERROR, type VmErrorName, vmError } from "./vm-errors";
+import { wrap } from "../common/wrap";
 
 const REACH: Record<string, string> = {
   instruction: "a root-mode program reaches it with VMX instructions alone",
@@ -39,19 +40,6 @@ export function explainVmInstructionError(query: string): string | undefined {
     wrap(e.explain, 78),
     "",
   ].join("\n");
-}
-
-function wrap(text: string, width: number): string {
-  const out: string[] = [];
-  let line = "";
-  for (const w of text.split(/\s+/)) {
-    if (line && line.length + 1 + w.length > width) {
-      out.push(line);
-      line = w;
-    } else line = line ? `${line} ${w}` : w;
-  }
-  if (line) out.push(line);
-  return out.join("\n");
 }
 
 /** For a bare number answered as an exit reason: a line naming the VM-instruction error with that number, or "". */

@@ -5,6 +5,7 @@
  * order VM entry runs them; a prefix such as `guest-cs` lists the matches.
  */
 import { CHECKS_BY_ID, ENTRY_CHECKS, type EntryCheck } from "./checks";
+import { wrap } from "../../common/wrap";
 
 const OUTCOME: Record<EntryCheck["phase"], string> = {
   controls: "VMLAUNCH/VMRESUME fail with VMfailValid, VM-instruction error 7 (invalid control fields); nothing is loaded",
@@ -41,17 +42,4 @@ function describe(c: EntryCheck): string {
 function listChecks(checks: readonly EntryCheck[], title: string): string {
   const w = Math.max(...checks.map((c) => c.id.length));
   return [title, ...checks.map((c) => `  ${c.id.padEnd(w)}  ${c.sdm.replace("SDM Vol. 3C ", "")}`), ""].join("\n");
-}
-
-function wrap(text: string, width: number): string {
-  const out: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      out.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) out.push(line);
-  return out.join("\n");
 }
