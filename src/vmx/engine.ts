@@ -233,7 +233,7 @@ export class VmxEngine {
     const c = this.controls;
     let nested: EptPaging | null = null;
     if (c.secondary & CPU2.EPT) {
-      const eptp = v.read("EPT_POINTER");
+      const eptp = v.get(F.EPT_POINTER); // the slot, not the name: this runs at every VM entry
       const mbec = (c.secondary & CPU2.MBEC) !== 0;
       if (!this.ept || this.ept.eptp !== eptp || this.ept.mbec !== mbec) {
         const caps = eptCapsFromMsr(this.capsSource.eptVpidCap, this.caps.maxPhys);
