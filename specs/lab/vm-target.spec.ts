@@ -11,6 +11,7 @@ again:
   mov dx, 0x3f8
   mov al, 'x'
   out dx, al
+  mov [0x40000 + rsi*8], rsi
   dec esi
   jnz again
   hlt
@@ -58,6 +59,9 @@ describe("lab session on a VM", () => {
     expect(a.t.vmcs()).toEqual(b.t.vmcs());
     expect(a.vm.console).toBe(b.vm.console);
     expect(a.vm.exits.length).toBe(b.vm.exits.length);
+    // All of host memory (guest RAM, VMCS region, EPT tables) byte for byte.
+    expect(Buffer.compare(a.vm.mem.bytes, b.vm.mem.bytes)).toBe(0);
+    expect(a.t.readMemory(0x40008n, 24)).toEqual(b.t.readMemory(0x40008n, 24));
   });
 
   it("walk prints the 2-D walk: guest 2 MiB pages (3 levels) under 4-level EPT make 3·4 + 3 + 4 = 19 references", () => {
