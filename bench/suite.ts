@@ -2,6 +2,7 @@
 import { cpuBenchmarks } from "./cpu";
 import { eptBenchmarks } from "./ept";
 import { vmexitBenchmarks } from "./vmexit";
+import { vmRoundTripBenchmarks } from "./vm-roundtrip";
 import { vmxInstructionBenchmarks } from "./vmx-instructions";
 
 export interface BenchResult {
@@ -17,4 +18,4 @@ export interface Benchmark {
   run(): BenchResult;
 }
 
-export const BENCHMARKS: Benchmark[] = [...cpuBenchmarks, ...eptBenchmarks, ...vmexitBenchmarks, ...vmxInstructionBenchmarks];
+export const BENCHMARKS: Benchmark[] = [...cpuBenchmarks, ...eptBenchmarks, ...vmexitBenchmarks, ...vmRoundTripBenchmarks, ...vmxInstructionBenchmarks];

@@ -44,6 +44,9 @@ export function policyHandler(reason: ExitReason, policy: HandlerPolicy): Handle
   throw inputError(`handler policy ${JSON.stringify(policy)} for ${reason}: expected one of ${POLICY_NAMES.join(", ")} or a function`);
 }
 
+/** `next` of the outermost handler: nothing was replaced (one function for every exit). */
+const NOTHING_NEXT = (): void => {};
+
 export class Dispatcher {
   private readonly table: Record<ExitReason, Handler> = { ...DEFAULT_HANDLERS };
   /** How many exits each reason has seen. */
@@ -80,7 +83,7 @@ export class Dispatcher {
     const reason = vcpu.exit.reason;
     this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
     try {
-      this.table[reason](vcpu, () => {});
+      this.table[reason](vcpu, NOTHING_NEXT);
     } catch (e) {
       // Guest memory a handler could not reach is the guest's problem, not a crash of the VMM.
       if (!(e instanceof GuestMemoryError)) throw e;

@@ -56,8 +56,10 @@ export const VMCS_RESIDENT_REGISTERS = {
   dr7: "GUEST_DR7",
 } as const satisfies Partial<Record<RegisterName, VmcsFieldName>>;
 
+const REGISTER_SET: ReadonlySet<string> = new Set(REGISTER_NAMES);
+
 export function isRegisterName(name: string): name is RegisterName {
-  return (REGISTER_NAMES as readonly string[]).includes(name);
+  return REGISTER_SET.has(name);
 }
 
 /** The exit being handled, read from the VM-exit information fields (SDM Vol. 3C 25.9). */
@@ -87,31 +89,113 @@ export interface ExitInfo {
   guestRip: bigint;
 }
 
-/** Builds the typed exit view from VMCS reads (both vCPU implementations use this). */
+/**
+ * Builds the typed exit view from VMCS reads (both vCPU implementations use
+ * this). The reason, instruction length and guest RIP are read at once; the
+ * other exit-information fields are read and decoded when a handler first
+ * looks at them (most handlers never do), then kept. Exit-information fields
+ * are read-only to VMWRITE (SDM Vol. 3C 25.9), so a later read sees what an
+ * eager one would have; a vCPU that lets them be written calls `settle()`
+ * first.
+ */
 export function readExitInfo(vmread: (field: VmcsFieldName) => bigint): ExitInfo {
-  const full = vmread("VM_EXIT_REASON");
-  const basic = Number(full & 0xffffn);
-  const name = exitReasonName(basic);
-  if (!isExitReason(name)) throw internalError(`VM_EXIT_REASON ${full} holds basic exit reason ${basic}, which the SDM does not define`);
-  const interruption = decodeInterruptionInfo(vmread("VM_EXIT_INTR_INFO"));
-  const idtVectoring = decodeInterruptionInfo(vmread("IDT_VECTORING_INFO_FIELD"));
-  const vector = name === "EXCEPTION_NMI" && interruption.valid ? interruption.vector : undefined;
-  return {
-    reason: name,
-    basicReason: basic,
-    entryFailure: (full >> 31n & 1n) === 1n,
-    qualification: new Qualification(name, vmread("EXIT_QUALIFICATION"), vector),
-    instructionLength: Number(vmread("VM_EXIT_INSTRUCTION_LEN")),
-    instructionInfo: decodeInstructionInfo(vmread("VMX_INSTRUCTION_INFO")),
-    guestLinearAddress: vmread("GUEST_LINEAR_ADDRESS"),
-    guestPhysicalAddress: vmread("GUEST_PHYSICAL_ADDRESS"),
-    interruption,
-    interruptionErrorCode: interruption.errorCodeValid ? Number(vmread("VM_EXIT_INTR_ERROR_CODE")) : undefined,
-    idtVectoring,
-    idtVectoringErrorCode: idtVectoring.valid && idtVectoring.errorCodeValid ? Number(vmread("IDT_VECTORING_ERROR_CODE")) : undefined,
-    guestRip: vmread("GUEST_RIP"),
-  };
+  return new ExitView(vmread);
 }
+
+const UNREAD = undefined;
+
+/** The lazily decoded exit view behind `readExitInfo` (the ExitInfo properties are its getters). */
+export class ExitView implements ExitInfo {
+  readonly reason: ExitReason;
+  readonly basicReason: number;
+  readonly entryFailure: boolean;
+  readonly instructionLength: number;
+  readonly guestRip: bigint;
+  private q: Qualification | undefined = UNREAD;
+  private ii: InstructionInfo | undefined = UNREAD;
+  private gla: bigint | undefined = UNREAD;
+  private gpa: bigint | undefined = UNREAD;
+  private intr: InterruptionInfo | undefined = UNREAD;
+  private intrErr: number | undefined | null = null;
+  private idt: InterruptionInfo | undefined = UNREAD;
+  private idtErr: number | undefined | null = null;
+
+  /**
+   * `eager`: VM_EXIT_REASON (as an unsigned 32-bit number), VM_EXIT_INSTRUCTION_LEN and GUEST_RIP when the
+   * vCPU has them without VMREAD by name (RealVcpu's numeric VMCS slots).
+   */
+  constructor(
+    private readonly vmread: (field: VmcsFieldName) => bigint,
+    eager?: { exitReason: number; instructionLength: number; guestRip: bigint },
+  ) {
+    const full: number | bigint = eager ? eager.exitReason : vmread("VM_EXIT_REASON");
+    const basic = typeof full === "number" ? full & 0xffff : Number(full & 0xffffn);
+    const name = exitReasonName(basic);
+    if (!isExitReason(name)) throw internalError(`VM_EXIT_REASON ${full} holds basic exit reason ${basic}, which the SDM does not define`);
+    this.reason = name;
+    this.basicReason = basic;
+    this.entryFailure = typeof full === "number" ? full >= 0x8000_0000 : (full >> 31n & 1n) === 1n;
+    this.instructionLength = eager ? eager.instructionLength : Number(vmread("VM_EXIT_INSTRUCTION_LEN"));
+    this.guestRip = eager ? eager.guestRip : vmread("GUEST_RIP");
+  }
+
+  get qualification(): Qualification {
+    if (this.q === UNREAD) {
+      const vector = this.reason === "EXCEPTION_NMI" && this.interruption.valid ? this.interruption.vector : undefined;
+      this.q = new Qualification(this.reason, this.vmread("EXIT_QUALIFICATION"), vector);
+    }
+    return this.q;
+  }
+  get instructionInfo(): InstructionInfo {
+    return (this.ii ??= decodeInstructionInfo(this.vmread("VMX_INSTRUCTION_INFO")));
+  }
+  get guestLinearAddress(): bigint {
+    return (this.gla ??= this.vmread("GUEST_LINEAR_ADDRESS"));
+  }
+  get guestPhysicalAddress(): bigint {
+    return (this.gpa ??= this.vmread("GUEST_PHYSICAL_ADDRESS"));
+  }
+  get interruption(): InterruptionInfo {
+    return (this.intr ??= decodeInterruptionInfo(this.vmread("VM_EXIT_INTR_INFO")));
+  }
+  get interruptionErrorCode(): number | undefined {
+    if (this.intrErr === null) this.intrErr = this.interruption.errorCodeValid ? Number(this.vmread("VM_EXIT_INTR_ERROR_CODE")) : undefined;
+    return this.intrErr;
+  }
+  get idtVectoring(): InterruptionInfo {
+    return (this.idt ??= decodeInterruptionInfo(this.vmread("IDT_VECTORING_INFO_FIELD")));
+  }
+  get idtVectoringErrorCode(): number | undefined {
+    if (this.idtErr === null) {
+      const v = this.idtVectoring;
+      this.idtErr = v.valid && v.errorCodeValid ? Number(this.vmread("IDT_VECTORING_ERROR_CODE")) : undefined;
+    }
+    return this.idtErr;
+  }
+
+  /** Reads every field not read yet (before something overwrites exit-information fields). */
+  settle(): void {
+    void this.qualification, this.instructionInfo, this.guestLinearAddress, this.guestPhysicalAddress;
+    void this.interruptionErrorCode, this.idtVectoringErrorCode;
+  }
+
+  /** The fields as plain own properties (what `{...exit}` or a JSON dump would have shown before). */
+  toJSON(): ExitInfo {
+    return {
+      reason: this.reason, basicReason: this.basicReason, entryFailure: this.entryFailure, qualification: this.qualification,
+      instructionLength: this.instructionLength, instructionInfo: this.instructionInfo, guestLinearAddress: this.guestLinearAddress,
+      guestPhysicalAddress: this.guestPhysicalAddress, interruption: this.interruption, interruptionErrorCode: this.interruptionErrorCode,
+      idtVectoring: this.idtVectoring, idtVectoringErrorCode: this.idtVectoringErrorCode, guestRip: this.guestRip,
+    };
+  }
+}
+
+/** Exit-information fields the exit view reads lazily (a VMWRITE to one settles the view first). */
+export const LAZY_EXIT_FIELDS: ReadonlySet<string> = new Set([
+  "EXIT_QUALIFICATION", "VMX_INSTRUCTION_INFO", "GUEST_LINEAR_ADDRESS", "GUEST_LINEAR_ADDRESS_HIGH",
+  "GUEST_PHYSICAL_ADDRESS", "GUEST_PHYSICAL_ADDRESS_HIGH", "VM_EXIT_INTR_INFO", "VM_EXIT_INTR_ERROR_CODE",
+  "IDT_VECTORING_INFO_FIELD", "IDT_VECTORING_ERROR_CODE",
+]);
 
 /** An event to inject on the next VM entry (SDM Vol. 3C 27.6). */
 export interface InjectEvent {
@@ -279,11 +363,22 @@ export abstract class VcpuBase implements Vcpu {
   abstract readonly msrs: MsrStore;
   abstract readonly vm: VmServices;
 
-  private exitCache: ExitInfo | undefined;
+  private exitCache: ExitView | undefined;
   private decided: HandlerOutcome | undefined;
+  private readonly vmreadFn = (f: VmcsFieldName): bigint => this.vmread(f);
 
   get exit(): ExitInfo {
-    return (this.exitCache ??= readExitInfo((f) => this.vmread(f)));
+    return (this.exitCache ??= this.makeExitView(this.vmreadFn));
+  }
+
+  /** The view of the current exit (a vCPU with faster access to the exit fields passes them eagerly). */
+  protected makeExitView(vmread: (field: VmcsFieldName) => bigint): ExitView {
+    return new ExitView(vmread);
+  }
+
+  /** A vCPU whose VMWRITE reaches exit-information fields calls this first: the exit view keeps what the exit reported. */
+  protected beforeVmwrite(field: string): void {
+    if (this.exitCache !== undefined && LAZY_EXIT_FIELDS.has(field)) this.exitCache.settle();
   }
 
   /** Forget the cached exit view (the VMM calls this after each VM exit). */
@@ -358,6 +453,11 @@ export abstract class VcpuBase implements Vcpu {
     if (EXIT_REASON_INFO[this.exit.reason].category !== "instruction" && length === undefined && len === 0) {
       throw internalError(`advanceRip() on a ${this.exit.reason} exit, which has no instruction length; pass the length`);
     }
+    this.stepRip(len);
+  }
+
+  /** advanceRip's VMCS update; a vCPU with direct VMCS access may do the same without bigints. */
+  protected stepRip(len: number): void {
     let rip = this.rip + BigInt(len);
     // Outside 64-bit mode EIP wraps at 4 GiB (KVM's kvm_rip_write after skipping does the same).
     rip = this.in64BitMode() ? BigInt.asUintN(64, rip) : rip & 0xffff_ffffn;

@@ -12,8 +12,8 @@ import { GPR_NAMES } from "../guest-cpu/registers";
 import type { Cpu } from "../guest-cpu/cpu";
 import { Translator2d } from "../ept/translate2d";
 import { createEptPhysicalMap } from "../ept/nested";
-import { GuestMemoryError, MsrStore, type RegisterName, VcpuBase, type VmServices } from "../exits/vcpu";
-import type { Vmcs } from "../vmcs/vmcs";
+import { ExitView, GuestMemoryError, MsrStore, type RegisterName, VcpuBase, type VmcsFieldName, type VmServices } from "../exits/vcpu";
+import { SLOT, type Vmcs } from "../vmcs/vmcs";
 import { toBigU64, fromBigU64, bigToNum } from "../common/u64";
 
 export interface VcpuHost {
@@ -25,6 +25,9 @@ export interface VcpuHost {
   readonly services: VmServices;
   readonly msrs: MsrStore;
 }
+
+/** GPR name → register number (RSP excluded: it lives in GUEST_RSP). */
+const GPR_INDEX: ReadonlyMap<string, number> = new Map(GPR_NAMES.map((n, i) => [n as string, i] as const).filter(([, i]) => i !== RSP));
 
 export class RealVcpu extends VcpuBase {
   readonly msrs: MsrStore;
@@ -46,13 +49,55 @@ export class RealVcpu extends VcpuBase {
   }
 
   vmwrite(field: string, value: bigint): void {
+    this.beforeVmwrite(field);
     this.host.vmcs().write(field, value);
+  }
+
+  protected override makeExitView(vmread: (field: VmcsFieldName) => bigint): ExitView {
+    const v = this.host.vmcs();
+    return new ExitView(vmread, { exitReason: v.u32(SLOT.VM_EXIT_REASON), instructionLength: v.u32(SLOT.VM_EXIT_INSTRUCTION_LEN), guestRip: v.get(SLOT.GUEST_RIP) });
+  }
+
+  // Fast paths for what every exit handler does (same results as VcpuBase's generic routes).
+
+  override getReg(name: RegisterName): bigint {
+    const i = GPR_INDEX.get(name);
+    if (i === undefined) return super.getReg(name);
+    const s = this.host.cpu.s;
+    return toBigU64(s.lo[i]!, s.hi[i]!);
+  }
+
+  override setReg(name: RegisterName, value: bigint): void {
+    const i = GPR_INDEX.get(name);
+    if (i === undefined || typeof value !== "bigint") return super.setReg(name, value);
+    const s = this.host.cpu.s;
+    // The halves are Int32Array elements: stores wrap to 32 bits as fromBigU64's `| 0` does.
+    if (value >= 0n && value <= 0xffff_ffffn) {
+      s.lo[i] = Number(value);
+      s.hi[i] = 0;
+    } else {
+      s.lo[i] = Number(value & 0xffff_ffffn);
+      s.hi[i] = Number((value >> 32n) & 0xffff_ffffn);
+    }
+  }
+
+  /** GUEST_RIP += len on the VMCS's 32-bit halves; 64-bit mode wraps at 2^64, other modes at 2^32. */
+  protected override stepRip(len: number): void {
+    const v = this.host.vmcs();
+    const in64 = (v.u32(SLOT.VM_ENTRY_CONTROLS) >>> 9 & 1) === 1 && (v.u32(SLOT.GUEST_CS_AR_BYTES) >>> 13 & 1) === 1;
+    const sum = v.u32(SLOT.GUEST_RIP) + len;
+    const lo = sum % 0x1_0000_0000;
+    const hi = in64 ? (v.hi[SLOT.GUEST_RIP]! + Math.floor(sum / 0x1_0000_0000)) | 0 : 0;
+    if (!Number.isSafeInteger(sum) || lo < 0) return super.stepRip(len);
+    v.setHalves(SLOT.GUEST_RIP, lo | 0, hi);
+    const intr = v.u32(SLOT.GUEST_INTERRUPTIBILITY_INFO);
+    if (intr & 3) v.setU32(SLOT.GUEST_INTERRUPTIBILITY_INFO, intr & ~3);
   }
 
   protected loadReg(name: RegisterName): bigint {
     const s = this.host.cpu.s;
-    const i = (GPR_NAMES as readonly string[]).indexOf(name);
-    if (i >= 0 && i !== RSP) return toBigU64(s.lo[i]!, s.hi[i]!);
+    const i = GPR_INDEX.get(name);
+    if (i !== undefined) return toBigU64(s.lo[i]!, s.hi[i]!);
     switch (name) {
       case "cr2": return BigInt.asUintN(64, BigInt(s.cr2));
       case "cr8": return BigInt(s.cr8);
@@ -65,8 +110,8 @@ export class RealVcpu extends VcpuBase {
 
   protected storeReg(name: RegisterName, value: bigint): void {
     const s = this.host.cpu.s;
-    const i = (GPR_NAMES as readonly string[]).indexOf(name);
-    if (i >= 0 && i !== RSP) {
+    const i = GPR_INDEX.get(name);
+    if (i !== undefined) {
       const { lo, hi } = fromBigU64(value);
       s.lo[i] = lo;
       s.hi[i] = hi;

@@ -43,7 +43,7 @@ import { MmioBus } from "../memory/mmio-bus";
 import type { VmxCapabilities } from "../vmcs/capabilities";
 import { controlMask } from "../vmcs/controls";
 import { getProfile } from "../vmcs/profiles";
-import type { Vmcs } from "../vmcs/vmcs";
+import { SLOT, type Vmcs } from "../vmcs/vmcs";
 import { type ExitRecord, VmxEngine } from "../vmx/engine";
 import { VmExit } from "../vmx/exit/signal";
 import type { VmxState } from "../vmx/state";
@@ -179,6 +179,9 @@ export const VM_DEFAULTS = { memory: 16 << 20, load: 0x10000, rsp: 0x80000, step
 export const HOST_KICK_VECTOR = 0xf0;
 
 const INTR_VALID = 0x8000_0000;
+/** "Interrupt-window exiting" in CPU_BASED_VM_EXEC_CONTROL (looked up once: the run loop tests it at every entry). */
+const INTR_WINDOW_BIT = controlMask("primary", ["interrupt-window-exiting"]);
+const INTR_WINDOW_NUM = Number(INTR_WINDOW_BIT);
 /** Longest guest slice without a look at the interrupt controller (instructions). */
 export const DEVICE_QUANTUM = 1000;
 
@@ -537,7 +540,7 @@ export class Vm {
       this.injectPendingInterrupt();
       const launch = !this.launched;
       entered = this.enter();
-      if (entered !== "stop") this.note({ kind: "entry", launch });
+      if (entered !== "stop" && this.events) this.note({ kind: "entry", launch });
     }
     if (entered === "stop") return;
     if (entered === "entered") {
@@ -545,7 +548,7 @@ export class Vm {
       if (ran !== "exit") return;
     }
     const rec = this.engine.exits[this.engine.exits.length - 1];
-    if (rec) this.note({ kind: "exit", record: rec });
+    if (rec && this.events) this.note({ kind: "exit", record: rec });
     this.handleExit();
   }
 
@@ -673,10 +676,10 @@ export class Vm {
     if (!pic) return;
     const v = this.vmcs;
     const wantWindow = pic.pending();
-    if (wantWindow && (Number(v.read("VM_ENTRY_INTR_INFO_FIELD")) & INTR_VALID) === 0) {
-      const rflags = v.read("GUEST_RFLAGS");
-      const blocking = v.read("GUEST_INTERRUPTIBILITY_INFO") & 3n; // blocking by STI / MOV SS
-      if ((rflags & 0x200n) !== 0n && blocking === 0n) {
+    if (wantWindow && (v.u32(SLOT.VM_ENTRY_INTR_INFO_FIELD) & INTR_VALID) === 0) {
+      const rflags = v.u32(SLOT.GUEST_RFLAGS);
+      const blocking = v.u32(SLOT.GUEST_INTERRUPTIBILITY_INFO) & 3; // blocking by STI / MOV SS
+      if ((rflags & 0x200) !== 0 && blocking === 0) {
         const vector = pic.acknowledge();
         v.write("VM_ENTRY_INTR_INFO_FIELD", BigInt((INTR_VALID | vector) >>> 0)); // type 0: external interrupt
         this.setWindow(false);
@@ -688,18 +691,18 @@ export class Vm {
 
   /** Sets or clears interrupt-window exiting (the INTERRUPT_WINDOW handler may have cleared it: the VMCS is the truth). */
   private setWindow(on: boolean): void {
-    const bit = controlMask("primary", ["interrupt-window-exiting"]);
+    const bit = INTR_WINDOW_BIT;
     const v = this.vmcs;
-    const cur = v.read("CPU_BASED_VM_EXEC_CONTROL");
     this.windowRequested = on;
-    if (((cur & bit) !== 0n) === on) return;
+    if (((v.u32(SLOT.CPU_BASED_VM_EXEC_CONTROL) & INTR_WINDOW_NUM) !== 0) === on) return;
+    const cur = v.read("CPU_BASED_VM_EXEC_CONTROL");
     if (on && !this.caps.allows("primary", "interrupt-window-exiting")) return;
     v.write("CPU_BASED_VM_EXEC_CONTROL", on ? cur | bit : cur & ~bit);
   }
 
   /** Is interrupt-window exiting on for the running guest (it will exit by itself once it can take the interrupt)? */
   private windowArmed(): boolean {
-    return (this.vmcs.read("CPU_BASED_VM_EXEC_CONTROL") & controlMask("primary", ["interrupt-window-exiting"])) !== 0n;
+    return (this.vmcs.u32(SLOT.CPU_BASED_VM_EXEC_CONTROL) & INTR_WINDOW_NUM) !== 0;
   }
 
   /** After a VM exit: the dispatcher, then userspace exits to devices. */

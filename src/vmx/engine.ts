@@ -110,6 +110,12 @@ export class VmxEngine {
   private mtfMark = 0;
   /** s.icount at which the VMX-preemption timer reaches 0, or -1 when it is not active. */
   private timerDeadline = -1;
+  /** ripBig's one-entry cache. */
+  private lastRip = 0;
+  private lastRipBig = 0n;
+
+  /** Physical reads for the checks (PDPTEs, 27.3.1.6): one closure for every entry. */
+  private readonly readPhys = (pa: number): bigint => this.cpu.s.mem.read(pa, 8);
 
   constructor(readonly cpu: Cpu, o: EngineOptions = {}) {
     this.state = o.state ?? new VmxState(o.caps ?? getProfile("default"));
@@ -151,7 +157,7 @@ export class VmxEngine {
       this.caps = capsFromProfile(this.capsSource);
       this.checked.delete(vmcs);
     }
-    const env = new CheckEnv(vmcs, this.caps, (s.efer & EFER.LMA) !== 0, (pa) => s.mem.read(pa, 8));
+    const env = new CheckEnv(vmcs, this.caps, (s.efer & EFER.LMA) !== 0, this.readPhys);
     const failure = !launch && this.checked.has(vmcs) ? this.plan.runChanged(env, vmcs.changedList) : this.plan.runAll(env);
     if (failure) {
       this.checked.delete(vmcs);
@@ -227,7 +233,7 @@ export class VmxEngine {
     const c = this.controls;
     let nested: EptPaging | null = null;
     if (c.secondary & CPU2.EPT) {
-      const eptp = v.read("EPT_POINTER");
+      const eptp = v.get(F.EPT_POINTER); // the slot, not the name: this runs at every VM entry
       const mbec = (c.secondary & CPU2.MBEC) !== 0;
       if (!this.ept || this.ept.eptp !== eptp || this.ept.mbec !== mbec) {
         const caps = eptCapsFromMsr(this.capsSource.eptVpidCap, this.caps.maxPhys);
@@ -324,7 +330,7 @@ export class VmxEngine {
     // Every VM exit clears the valid bit of the VM-entry interruption-information field (28.2).
     const entryInfo = v.u32(F.VM_ENTRY_INTR_INFO_FIELD);
     if (entryInfo & INTR.VALID) v.setU32(F.VM_ENTRY_INTR_INFO_FIELD, entryInfo & ~INTR.VALID);
-    const guestRip = s.rip >= 0 ? BigInt(s.rip) : BigInt.asUintN(64, BigInt(s.rip));
+    const guestRip = this.ripBig(s.rip);
     // 28.3: guest state; 28.4: the VM-exit MSR-store area.
     saveGuestState(s, v, c.exitCtl);
     if (c.exitCtl & EXIT.SAVE_PREEMPTION && this.timerDeadline >= 0) {
@@ -346,7 +352,7 @@ export class VmxEngine {
     if (v.changedList.length > 0) v.clearChanged();
     const rec: ExitRecord = {
       n: this.exits.length + 1, reason: exitReasonName(ex.basic), basicReason: ex.basic, exitReason: ex.basic,
-      qualification: qn >= 0 ? BigInt(qn) : (ex.qualification as bigint), guestRip, instructionLength: ex.instrLen,
+      qualification: qn === 0 ? 0n : qn > 0 ? BigInt(qn) : (ex.qualification as bigint), guestRip, instructionLength: ex.instrLen,
     };
     if (e.instrInfo !== undefined) rec.instructionInfo = e.instrInfo;
     if (e.gla !== undefined) rec.guestLinearAddress = BigInt.asUintN(64, BigInt(e.gla));
@@ -362,6 +368,19 @@ export class VmxEngine {
     this.intercept.vectoring = null;
     this.exits.push(rec);
     return rec;
+  }
+
+  /**
+   * GUEST_RIP of an exit as the record's unsigned bigint. Records are kept
+   * for the whole run, so a loop exiting at the same instruction shares one
+   * bigint instead of retaining one per exit (bigints are immutable values).
+   */
+  private ripBig(rip: number): bigint {
+    if (rip !== this.lastRip) {
+      this.lastRip = rip;
+      this.lastRipBig = rip >= 0 ? BigInt(rip) : BigInt.asUintN(64, BigInt(rip));
+    }
+    return this.lastRipBig;
   }
 
   private leaveNonRoot(): void {

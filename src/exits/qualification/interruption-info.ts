@@ -7,7 +7,7 @@
  * bit 12 NMI unblocking due to IRET (exit interruption info only), valid 31.
  */
 import { inputError } from "../../common/errors";
-import { bit, field, flag, put } from "./bits";
+import { flag, put } from "./bits";
 
 /** Bits 10:8 (the interruption-type tables of SDM 25.8.3, 25.9.2, 25.9.3); 1 is reserved. */
 export const EVENT_TYPES = {
@@ -66,11 +66,20 @@ export interface InterruptionInfo {
   nmiUnblocking: boolean;
 }
 
+/** Type number (bits 10:8) → name; the reserved type 1 reads as an external interrupt. */
+const TYPE_BY_NUMBER: readonly EventType[] = (() => {
+  const t: EventType[] = [];
+  for (let n = 0; n < 8; n++) t.push((Object.keys(EVENT_TYPES) as EventType[]).find((k) => EVENT_TYPES[k] === n) ?? "external-interrupt");
+  return t;
+})();
+
 export function decodeInterruptionInfo(v: bigint | number): InterruptionInfo {
-  const q = BigInt(v);
-  const t = field(q, 10, 8);
-  const type = (Object.keys(EVENT_TYPES) as EventType[]).find((k) => EVENT_TYPES[k] === t) ?? "external-interrupt";
-  return { valid: bit(q, 31), vector: field(q, 7, 0), type, errorCodeValid: bit(q, 11), nmiUnblocking: bit(q, 12) };
+  // Every bit decoded is in 31:0, so the low 32 bits are all that matter (the exit path calls this; no BigInt on it).
+  const q = typeof v === "bigint" ? Number(v & 0xffff_ffffn) : Number.isSafeInteger(v) ? v >>> 0 : Number(BigInt(v) & 0xffff_ffffn);
+  return {
+    valid: (q & 0x8000_0000) !== 0, vector: q & 0xff, type: TYPE_BY_NUMBER[(q >>> 8) & 7]!,
+    errorCodeValid: (q & 0x800) !== 0, nmiUnblocking: (q & 0x1000) !== 0,
+  };
 }
 
 export function encodeInterruptionInfo(v: Partial<InterruptionInfo> & { vector: number }): bigint {

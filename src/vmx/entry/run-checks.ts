@@ -45,6 +45,7 @@ export class CheckPlan {
   private readonly always: number[] = [];
   private readonly picked: Uint8Array;
   private readonly order: number[] = [];
+  private readonly bySingle: (readonly number[] | undefined)[] = [];
 
   constructor(readonly checks: readonly EntryCheck[] = ENTRY_CHECKS) {
     this.picked = new Uint8Array(checks.length);
@@ -66,6 +67,27 @@ export class CheckPlan {
 
   /** Runs only the checks that read a field in the `changed` slots (plus the ALWAYS ones), still in SDM order. */
   runChanged(env: CheckEnv, changed: readonly number[]): EntryFailure | null {
+    // The usual VMRESUME after a handler that only moved RIP: one changed field; its plan is computed once.
+    const order = changed.length === 0 ? this.always : changed.length === 1 ? this.singlePlan(changed[0]!) : this.plan(changed);
+    for (let k = 0; k < order.length; k++) {
+      const c = this.checks[order[k]!]!;
+      if (!c.test(env)) return failureOf(c, env);
+    }
+    return null;
+  }
+
+  /** The checks for a single changed slot, in SDM order (cached per slot). */
+  private singlePlan(slot: number): readonly number[] {
+    let p = this.bySingle[slot];
+    if (p === undefined) {
+      p = [...this.plan([slot])];
+      this.bySingle[slot] = p;
+    }
+    return p;
+  }
+
+  /** Indices of the checks to run for `changed`, in SDM order (a reused array). */
+  private plan(changed: readonly number[]): readonly number[] {
     const order = this.order;
     const picked = this.picked;
     order.length = 0;
@@ -86,11 +108,7 @@ export class CheckPlan {
     }
     if (order.length > 1) order.sort(byNumber);
     for (const i of order) picked[i] = 0;
-    for (const i of order) {
-      const c = this.checks[i]!;
-      if (!c.test(env)) return failureOf(c, env);
-    }
-    return null;
+    return order;
   }
 }
 
