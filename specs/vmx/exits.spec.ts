@@ -77,6 +77,8 @@ const CASES: ExitCase[] = [
   { name: "CLTS with CR0.TS host-owned and shadow 1", code: "clts", fields: { CR0_GUEST_HOST_MASK: 8, CR0_READ_SHADOW: 8 }, reason: "CR_ACCESS", qual: 0x20, len: 2 },
   // LMSW AX with AX = 0039H setting TS (owned, shadow 0): access type 3, register operand, source data in 31:16.
   { name: "LMSW ax setting host-owned CR0.TS", code: "lmsw ax", fields: { CR0_GUEST_HOST_MASK: 8 }, regs: { [RAX]: 0x39 }, reason: "CR_ACCESS", qual: 0x0039_0030, len: 3 },
+  // The whole 16-bit source goes to 31:16, bits 15:4 included (they are not loaded into CR0).
+  { name: "LMSW ax with source bits 15:4 set", code: "lmsw ax", fields: { CR0_GUEST_HOST_MASK: 8 }, regs: { [RAX]: 0xabc9 }, reason: "CR_ACCESS", qual: 0xabc9_0030, len: 3 },
   // Table 28-4: DR number 2:0, direction 4 (1 = MOV from DR), GPR 11:8.
   { name: "MOV rax, DR7 (mov-dr-exiting)", code: "mov rax, dr7", primary: ["mov-dr-exiting"], reason: "DR_ACCESS", qual: 0x17, len: 3 },
   { name: "MOV DR0, rcx (mov-dr-exiting)", code: "mov dr0, rcx", primary: ["mov-dr-exiting"], reason: "DR_ACCESS", qual: 0x100, len: 3 },

@@ -31,7 +31,8 @@ export interface Intercept {
   readCr(s: CpuState, insn: Insn, cr: number, gpr: number, value: number): number;
   /**
    * MOV to CR, CLTS, LMSW: returns the value to load (host-owned bits keep
-   * their current values) or throws to exit. `gpr` is -1 for CLTS/LMSW.
+   * their current values) or throws to exit. `gpr` is -1 for CLTS/LMSW;
+   * for LMSW `value` is the 16-bit source operand, for the others the new CR value.
    */
   writeCr(s: CpuState, insn: Insn, cr: number, kind: number, gpr: number, value: number): number;
   movDr(s: CpuState, insn: Insn, dr: number, gpr: number, toDr: boolean): void;

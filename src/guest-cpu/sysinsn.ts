@@ -54,7 +54,8 @@ export function clts(s: CpuState, insn: Insn): void {
 export function lmsw(s: CpuState, insn: Insn, src: number): void {
   cpl0(s);
   let v = (s.cr0 & ~0xe) | (src & 0xf) | (s.cr0 & CR0.PE);
-  if (s.icpt) v = s.icpt.writeCr(s, insn, 0, CR_LMSW, -1, v >>> 0);
+  // The intercept gets the 16-bit source operand: the CR-access qualification reports all of it (Table 28-3).
+  if (s.icpt) v = s.icpt.writeCr(s, insn, 0, CR_LMSW, -1, src & 0xffff);
   writeCr(s, 0, v >>> 0);
 }
 
