@@ -33,6 +33,18 @@ describe("lab session on a VM", () => {
     expect(r.lines).toContain("#1 CPUID  rip 0x1000a  qualification 0x0  length 2");
   });
 
+  it("stops between the exit and its handler: RIP is not advanced until the handler runs (SDM 28.1)", () => {
+    const { s, t } = lab();
+    s.execute("n");
+    expect(t.vmcs()!["GUEST_RIP"]).toBe(0x1000an);
+    expect(t.regs()["rip"]).toBe(0x1000an);
+    const r = s.execute("s");
+    expect(r.events.map((e) => e.kind)).toEqual(["handled"]);
+    // The default CPUID handler advanced GUEST_RIP by VM_EXIT_INSTRUCTION_LEN (2).
+    expect(t.vmcs()!["GUEST_RIP"]).toBe(0x1000cn);
+    expect(t.regs()["rax"]).toBe(0xdn);
+  });
+
   it("an OUT to the UART exits with the I/O qualification and goes to userspace", () => {
     const { s } = lab();
     s.execute("b exit IO_INSTRUCTION");

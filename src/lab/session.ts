@@ -166,8 +166,8 @@ export class LabSession {
       this.step++;
       all.push(...events);
       for (const e of events) lines.push(e.text);
-      // Each VM entry and exit is a point of the timeline (diff compares against the previous one).
-      const marks = events.filter((e) => e.kind === "exit" || e.kind === "entry");
+      // Each VM entry, exit and handled exit is a point of the timeline (diff compares against the previous one).
+      const marks = events.filter((e) => e.kind === "exit" || e.kind === "handled" || e.kind === "entry");
       if (marks.length) this.timeline.push(this.view(), this.step, marks.map((e) => e.text).join("; "));
       let hit = this.hitBreakpoint(events);
       if (!hit && fields) {

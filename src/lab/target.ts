@@ -6,7 +6,7 @@
 
 /** Something that happened while stepping: a VM exit, a VM entry, a userspace exit, an exception delivered, the end of the run. */
 export interface LabEvent {
-  kind: "exit" | "entry" | "userspace" | "fault" | "stop";
+  kind: "exit" | "handled" | "entry" | "userspace" | "fault" | "stop";
   /** Exit reason name (SDM spelling) for exits, stop reason for "stop". */
   reason?: string;
   /** One readable line (`#3 CR_ACCESS  mov cr3, rax  (CR3 write)  rip 0x10012`). */

@@ -36,6 +36,8 @@ export class VmLabTarget extends MachineLabTarget {
         const u = e.exit;
         const data = Object.entries(u).filter(([k]) => k !== "kind").map(([k, v]) => `${k}=${(typeof v === "bigint" || typeof v === "number") && !COUNTS.has(k) ? hex(v) : String(v)}`);
         events.push({ kind: "userspace", reason: u.kind, text: `userspace exit: ${u.kind}${data.length ? " " + data.join(" ") : ""}` });
+      } else if (e.kind === "handled") {
+        events.push({ kind: "handled", reason: e.record.reason, text: `#${e.record.n} ${e.record.reason} handled by the root-mode dispatcher` });
       } else events.push({ kind: "stop", reason: e.reason, text: `stopped: ${e.reason}${e.detail ? ` (${e.detail})` : ""}` });
     }
     return events;

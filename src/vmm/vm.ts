@@ -158,6 +158,8 @@ export type VmStopReason =
 export type VmEvent =
   | { kind: "entry"; launch: boolean }
   | { kind: "exit"; record: ExitRecord }
+  /** The root-mode dispatcher handled the exit (stepping shows the VMCS before and after). */
+  | { kind: "handled"; record: ExitRecord }
   | { kind: "userspace"; exit: VmUserspaceExit }
   | { kind: "stop"; reason: VmStopReason; detail?: string };
 
@@ -228,6 +230,8 @@ export class Vm {
   idleTicks = 0;
   private launched = false;
   private windowRequested = false;
+  /** Stepping only: a VM exit has happened and its handler has not run yet. */
+  private exitPending = false;
   private readonly limits: Required<VmLimits>;
   private readonly ticksPerInsn: number;
   private readonly dispatcher: Dispatcher;
@@ -525,7 +529,14 @@ export class Vm {
    * (injecting a pending interrupt), run it until an exit, the budget or a
    * timer tick, and handle the exit. Sets stopReason when the run must end.
    */
-  private cycle(budgetEnd: number): void {
+  private cycle(budgetEnd: number, splitExit = false): void {
+    if (this.exitPending) {
+      this.exitPending = false;
+      const rec = this.engine.exits[this.engine.exits.length - 1]!;
+      this.handleExit();
+      if (this.events) this.note({ kind: "handled", record: rec });
+      return;
+    }
     // The debug-exit port written without an exit (not intercepted): the run ends at the end of that slice.
     const dx = this.devices.debugExit;
     if (dx && dx.status !== null && this.status === undefined) {
@@ -549,13 +560,19 @@ export class Vm {
     }
     const rec = this.engine.exits[this.engine.exits.length - 1];
     if (rec && this.events) this.note({ kind: "exit", record: rec });
+    // Stepping stops between the exit and its handler, so the exit's own VMCS state can be looked at.
+    if (splitExit && rec) {
+      this.exitPending = true;
+      return;
+    }
     this.handleExit();
   }
 
   /**
-   * Executes one guest instruction (entering the guest first when it is not
-   * running, handling the exit it causes), for stepping sessions. Returns
-   * what happened: entries, exits, userspace exits, the stop.
+   * One step of a stepping session: a guest instruction (entering the guest
+   * first when it is not running), stopping right after a VM exit; the next
+   * step runs the exit's handler. Returns what happened: entries, exits,
+   * handled exits, userspace exits, the stop.
    */
   step(): VmEvent[] {
     if (this.finished()) return [];
@@ -563,7 +580,7 @@ export class Vm {
     this.events = events;
     try {
       this.stopReason = null;
-      this.cycle(this.steps + 1);
+      this.cycle(this.steps + 1, true);
       if (this.stopReason === "step-limit") this.stopReason = null;
     } finally {
       this.events = null;
@@ -852,7 +869,7 @@ export class Vm {
       vmx: saveVmxState(this.state),
       devices,
       vm: {
-        launched: this.launched, windowRequested: this.windowRequested, steps: this.steps, idleTicks: this.idleTicks,
+        launched: this.launched, windowRequested: this.windowRequested, exitPending: this.exitPending, steps: this.steps, idleTicks: this.idleTicks,
         console: this.consoleText, exits: this.engine.exits.length, userspaceExits: this.userspaceExits.length,
         msrs: this.msrs.entries().map(([k, v]) => [k, "0x" + v.toString(16)]),
       },
@@ -902,6 +919,7 @@ export class Vm {
     d.passthrough?.restore(dev("passthrough"));
     const vm = h.vm;
     this.launched = vm.launched === true;
+    this.exitPending = vm.exitPending === true;
     this.windowRequested = vm.windowRequested === true;
     this.steps = Number(vm.steps);
     this.idleTicks = Number(vm.idleTicks);
