@@ -1,6 +1,6 @@
 /**
- * A LabTarget over the TypeScript VMM: one lab step is one VMM cycle
- * (Vm.step: a guest instruction, or a VM entry or exit with its handling).
+ * A LabTarget over the TypeScript VMM: one lab step is one Vm.step — a
+ * guest instruction ending early at a VM exit, or the handling of that exit.
  * Views read what a hypervisor could see: the guest's live registers while
  * it runs in non-root operation, the VMCS as last written (guest-state
  * fields are saved only by VM exits, SDM Vol. 3C 28.3).
@@ -26,7 +26,7 @@ export class VmLabTarget extends MachineLabTarget {
     this.cpu = vm.cpu;
   }
 
-  /** One VMM cycle: a guest instruction, or a VM entry/exit with its handling (Vm.step). */
+  /** One Vm.step: a guest instruction (with a VM entry first if needed), ending at a VM exit; or the handling of that exit. */
   step(): LabEvent[] {
     const events: LabEvent[] = [];
     for (const e of this.vm.step()) {
