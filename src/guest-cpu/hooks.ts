@@ -19,6 +19,11 @@ export interface VmxUnit {
    * compute from insn.ops[i].m and the registers).
    */
   execute(s: CpuState, insn: Insn, op: number): void;
+  /**
+   * In VMX root operation, may CR0/CR4 take `value`? (SDM Vol. 3C 24.8: bits
+   * fixed by IA32_VMX_CR0/CR4_FIXED0/1 cannot change; MOV to CR #GPs.)
+   */
+  crAllowed?(cr: 0 | 4, value: number): boolean;
 }
 
 /**

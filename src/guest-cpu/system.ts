@@ -122,6 +122,7 @@ export function movToCr(s: CpuState, insn: Insn, cr: number, gpr: number): void 
   let v = s.bits === 64 ? hi * 4294967296 + (lo >>> 0) : lo >>> 0;
   if (cr !== 0 && cr !== 2 && cr !== 3 && cr !== 4 && cr !== 8) throw new CpuFault(UD);
   if (s.icpt) v = s.icpt.writeCr(s, insn, cr, CR_MOV_TO, gpr, v);
+  else if ((cr === 0 || cr === 4) && s.vmx?.crAllowed && !s.vmx.crAllowed(cr, v)) throw new CpuFault(GP, 0);
   // CR3: bit 63 (PCID no-flush) is taken from the register itself, since a double cannot hold it next to low bits.
   if (cr === 3 && s.bits === 64) writeCr3(s, (hi & 0x7fff_ffff) * 4294967296 + (lo >>> 0), hi < 0);
   else writeCr(s, cr, v);

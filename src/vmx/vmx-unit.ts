@@ -69,6 +69,14 @@ export class VmxUnitImpl implements VmxUnit, VmxContext, MsrProvider {
 
   // ---- interpreter path
 
+  /** In VMX operation CR0/CR4 keep the bits fixed by the capability MSRs (SDM Vol. 3C 24.8); outside it anything goes. */
+  crAllowed(cr: 0 | 4, value: number): boolean {
+    if (!this.state.inVmxOperation) return true;
+    const v = BigInt(value >>> 0);
+    const [f0, f1] = cr === 0 ? [this.caps.cr0Fixed0, this.caps.cr0Fixed1] : [this.caps.cr4Fixed0, this.caps.cr4Fixed1];
+    return (v & f0) === f0 && (v & ~f1 & 0xffff_ffffn) === 0n;
+  }
+
   execute(s: CpuState, insn: Insn, op: number): void {
     if ((op === OP.VMREAD || op === OP.VMWRITE) && this.fastReadWrite(s, insn, op)) return;
     this.insn = insn;
