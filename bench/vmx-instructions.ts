@@ -7,14 +7,10 @@ import { assemble } from "../src/asm/assemble";
 import { createBareMachine } from "../src/vmm/bare";
 import { attachVmx } from "../src/vmx/vmx-unit";
 import type { Benchmark } from "./suite";
+import { ENABLE_VMX_ASM } from "../src/vmx/testbed";
 
 const PROGRAM = `
-  mov eax, 0x80000031
-  mov cr0, rax
-  mov eax, 0x2020
-  mov cr4, rax
-  mov ecx, 0x480
-  rdmsr
+${ENABLE_VMX_ASM}
   mov [0x200000], eax
   mov [0x201000], eax
   vmxon [rel p1]

@@ -26,6 +26,21 @@ export const TESTBED: TestBedLayout = {
   ioBitmapA: 0x40000, ioBitmapB: 0x41000, msrBitmap: 0x42000,
 };
 
+/**
+ * Root-mode assembly that enables VMX as an OS does: CR0 = PG|NE|ET|PE and
+ * CR4 = VMXE|PAE (the exec machine's values plus NE for IA32_VMX_CR0_FIXED0
+ * and VMXE), then RDMSR IA32_VMX_BASIC, leaving the VMCS revision identifier
+ * in EAX for the program to store into its VMXON and VMCS regions.
+ */
+export const ENABLE_VMX_ASM = `
+  mov eax, 0x80000031
+  mov cr0, rax
+  mov eax, 0x2020
+  mov cr4, rax
+  mov ecx, 0x480
+  rdmsr
+`;
+
 /** Root operation needs CR0.NE and CR4.VMXE (IA32_VMX_CR0/CR4_FIXED0); the bare machine sets neither. */
 export function prepareRoot(cpu: Cpu): void {
   cpu.s.cr0 |= 0x20;

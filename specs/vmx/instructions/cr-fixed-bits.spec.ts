@@ -7,15 +7,11 @@
 import { assemble } from "../../../src/asm/assemble";
 import { createBareMachine } from "../../../src/vmm/bare";
 import { attachVmx } from "../../../src/vmx/vmx-unit";
+import { ENABLE_VMX_ASM } from "../../../src/vmx/testbed";
 
 function run(body: string) {
   const src = `
-  mov eax, 0x80000031
-  mov cr0, rax
-  mov eax, 0x2020
-  mov cr4, rax
-  mov ecx, 0x480
-  rdmsr
+${ENABLE_VMX_ASM}
   mov [0x200000], eax
   vmxon [rel vmxon_ptr]
 ${body}

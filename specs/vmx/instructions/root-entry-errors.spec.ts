@@ -14,6 +14,7 @@ import { getProfile } from "../../../src/vmcs/profiles";
 import { createBareMachine } from "../../../src/vmm/bare";
 import { VmxEngine } from "../../../src/vmx/engine";
 import { attachVmx } from "../../../src/vmx/vmx-unit";
+import { ENABLE_VMX_ASM } from "../../../src/vmx/testbed";
 
 const ORG = 0x10000;
 const ZF = 0x40n, CF = 0x1n;
@@ -46,12 +47,7 @@ function hypervisor(): string {
     .map(([name, v]) => `  mov rbx, 0x${fieldByName(name)!.encoding.toString(16)}\n  mov rax, ${typeof v === "string" ? v : "0x" + v.toString(16)}\n  vmwrite rbx, rax`)
     .join("\n");
   return `
-  mov eax, 0x80000031
-  mov cr0, rax
-  mov eax, 0x2020
-  mov cr4, rax
-  mov ecx, 0x480
-  rdmsr
+${ENABLE_VMX_ASM}
   mov [0x200000], eax
   mov [0x201000], eax
   vmxon [rel vmxon_ptr]

@@ -14,23 +14,14 @@ import { getProfile } from "../../../src/vmcs/profiles";
 import { lookupFields } from "../../../src/vmcs/field-lookup";
 import { VM_ERROR_LIST } from "../../../src/vmx/vm-errors";
 import { attachVmx } from "../../../src/vmx/vmx-unit";
+import { ENABLE_VMX_ASM } from "../../../src/vmx/testbed";
 
 const ORG = 0x10000;
 const CF = 0x1n, ZF = 0x40n;
 
-/**
- * Enables VMX as an OS does (CR0.NE for IA32_VMX_CR0_FIXED0, CR4.VMXE) and
- * writes the revision identifier from IA32_VMX_BASIC into three regions.
- * CR0 = PG|NE|ET|PE and CR4 = VMXE|PAE as immediates (the exec machine's
- * values plus NE and VMXE).
- */
+/** Enables VMX (ENABLE_VMX_ASM) and writes the revision identifier from IA32_VMX_BASIC into three regions. */
 const PROLOGUE = `
-  mov eax, 0x80000031
-  mov cr0, rax
-  mov eax, 0x2020
-  mov cr4, rax
-  mov ecx, 0x480
-  rdmsr
+${ENABLE_VMX_ASM}
   mov [0x200000], eax
   mov [0x201000], eax
   mov [0x202000], eax
