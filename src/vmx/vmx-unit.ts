@@ -38,6 +38,7 @@ import { vmenter } from "./instructions/vmentry";
 import { vmread, vmwrite } from "./instructions/vmread-vmwrite";
 import { vmxoff, vmxon } from "./instructions/vmxon";
 import { VmxState } from "./state";
+import { fixedOk } from "./entry/bits";
 
 /** IA32_FEATURE_CONTROL bits software may write (lock, VMX in/outside SMX, SENTER 14:8 and 15, SGX 17/18, LMCE 20). */
 const FEATURE_CONTROL_WRITABLE = 0x7n | 0xff00n | (1n << 17n) | (1n << 18n) | (1n << 20n);
@@ -72,9 +73,8 @@ export class VmxUnitImpl implements VmxUnit, VmxContext, MsrProvider {
   /** In VMX operation CR0/CR4 keep the bits fixed by the capability MSRs (SDM Vol. 3C 24.8); outside it anything goes. */
   crAllowed(cr: 0 | 4, value: number): boolean {
     if (!this.state.inVmxOperation) return true;
-    const v = BigInt(value >>> 0);
-    const [f0, f1] = cr === 0 ? [this.caps.cr0Fixed0, this.caps.cr0Fixed1] : [this.caps.cr4Fixed0, this.caps.cr4Fixed1];
-    return (v & f0) === f0 && (v & ~f1 & 0xffff_ffffn) === 0n;
+    const caps = this.caps;
+    return cr === 0 ? fixedOk(BigInt(value >>> 0), caps.cr0Fixed0, caps.cr0Fixed1) : fixedOk(BigInt(value >>> 0), caps.cr4Fixed0, caps.cr4Fixed1);
   }
 
   execute(s: CpuState, insn: Insn, op: number): void {

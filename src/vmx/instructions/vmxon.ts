@@ -3,6 +3,7 @@ import { CpuFault, GP, UD } from "../../guest-cpu/exceptions";
 import { OP } from "../../guest-cpu/intercept";
 import { CR4 } from "../../guest-cpu/registers";
 import { FEATURE_CONTROL } from "../../vmcs/capabilities";
+import { fixedOk } from "../entry/bits";
 import { VM_ERROR } from "../vm-errors";
 import {
   FAIL_INVALID, gpUnlessCpl0, OK, type Operand, operand, u64, udUnlessInVmx, udUnlessVmxMode, validPointer,
@@ -12,9 +13,7 @@ import {
 /** Are CR0 and CR4 values supported in VMX operation (IA32_VMX_CR0/CR4_FIXED0/1, SDM Vol. 3D A.7, A.8)? */
 export function crValuesAllowed(c: VmxContext): boolean {
   const caps = c.state.caps;
-  const cr0 = BigInt(c.s.cr0 >>> 0), cr4 = BigInt(c.s.cr4 >>> 0);
-  return (cr0 & caps.cr0Fixed0) === caps.cr0Fixed0 && (cr0 & ~caps.cr0Fixed1 & 0xffff_ffffn) === 0n &&
-    (cr4 & caps.cr4Fixed0) === caps.cr4Fixed0 && (cr4 & ~caps.cr4Fixed1 & 0xffff_ffffn) === 0n;
+  return fixedOk(BigInt(c.s.cr0 >>> 0), caps.cr0Fixed0, caps.cr0Fixed1) && fixedOk(BigInt(c.s.cr4 >>> 0), caps.cr4Fixed0, caps.cr4Fixed1);
 }
 
 /** VMXON m64: the operand holds the physical address of the VMXON region. */
