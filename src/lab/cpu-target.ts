@@ -5,14 +5,14 @@
  * exits done by the hypervisor in assembly show up as events.
  */
 import type { Cpu } from "../guest-cpu/cpu";
-import { CowTracker, type CowSnapshot } from "../memory/cow";
+import type { CowSnapshot, CowTracker } from "../memory/cow";
 import type { BareMachine } from "../scenario/machine-bare";
 import type { UserspaceExit } from "../scenario/outcome";
 import type { Vmcs } from "../vmcs/vmcs";
 import { controlMask } from "../vmcs/controls";
 import type { ExitRecord, VmxEngine } from "../vmx/engine";
 import { readRegs } from "../vmm/exec";
-import { flushCpuCaches, restoreCpuState, saveCpuState, type CpuStateJson } from "../vmm/snapshot/cpu-state";
+import { cpuCowTracker, restoreCpuState, saveCpuState, type CpuStateJson } from "../vmm/snapshot/cpu-state";
 import { restoreVmxState, saveVmxState, type VmxStateJson } from "../vmm/snapshot/vmx-state";
 import { exitLine, hex, MachineLabTarget } from "./machine-target";
 import type { LabEvent } from "./target";
@@ -99,7 +99,7 @@ export class CpuLabTarget extends MachineLabTarget {
 
   save(): unknown {
     const cpu = this.cpu;
-    this.cow ??= new CowTracker(cpu.mem, { protect: () => cpu.mmu.protectAll(), invalidateCode: () => flushCpuCaches(cpu) });
+    this.cow ??= cpuCowTracker(cpu);
     const io = this.m.io;
     const snap: CpuSnapshot = {
       cow: this.cow.snapshot("lab"),

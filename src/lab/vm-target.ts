@@ -53,11 +53,9 @@ export class VmLabTarget extends MachineLabTarget {
     const live = vm.state.nonRoot;
     const v = vm.vmcs;
     const out: Record<string, bigint> = {};
-    const gprs = vm.regs();
-    for (const r of GPRS) out[r] = BigInt(gprs[r]);
-    out.rsp = live ? BigInt(s.hi[4]! >>> 0) << 32n | BigInt(s.lo[4]! >>> 0) : v.read("GUEST_RSP");
-    out.rip = live ? BigInt(s.rip) : v.read("GUEST_RIP");
-    out.rflags = live ? BigInt(s.rflags >>> 0) : v.read("GUEST_RFLAGS");
+    // Vm.regs reads the live CPU while the guest runs and the VMCS after an exit; RSP is listed after the other GPRs.
+    const regs = vm.regs();
+    for (const r of [...GPRS, "rsp", "rip", "rflags"] as const) out[r] = BigInt(regs[r]);
     out.cr0 = live ? BigInt(s.cr0 >>> 0) : v.read("GUEST_CR0");
     out.cr3 = live ? BigInt(s.cr3) : v.read("GUEST_CR3");
     out.cr4 = live ? BigInt(s.cr4 >>> 0) : v.read("GUEST_CR4");

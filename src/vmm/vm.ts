@@ -37,7 +37,7 @@ import { Cpu } from "../guest-cpu/cpu";
 import { INVEPT_SINGLE } from "../guest-cpu/mmu";
 import { GPR_NAMES } from "../guest-cpu/registers";
 import { HLT } from "../guest-cpu/state";
-import { CowTracker, type CowSnapshot } from "../memory/cow";
+import type { CowSnapshot, CowTracker } from "../memory/cow";
 import { HostMemory, PAGE_SIZE } from "../memory/host-memory";
 import { MmioBus } from "../memory/mmio-bus";
 import type { VmxCapabilities } from "../vmcs/capabilities";
@@ -56,7 +56,7 @@ import { type ControlLists, planVmcs, type VmcsPlan } from "./default-vmcs";
 import { REG_ORDER, type RegName } from "./exec";
 import { PortIoBus } from "./io-bus";
 import { enterHostMode, type GuestMode, hostLayout, type HostLayout, setupGuest } from "./layout";
-import { flushCpuCaches, restoreCpuState, saveCpuState } from "./snapshot/cpu-state";
+import { cpuCowTracker, flushCpuCaches, restoreCpuState, saveCpuState } from "./snapshot/cpu-state";
 import { decodeSnapshot, encodeSnapshot, type SnapshotHeader } from "./snapshot/file";
 import { restoreVmxState, saveVmxState } from "./snapshot/vmx-state";
 import { RealVcpu } from "./vcpu";
@@ -805,10 +805,7 @@ export class Vm {
 
   /** Copy-on-write snapshot of the whole VM (memory, CPU, VMX state, devices, bookkeeping). Taken between runs. */
   snapshot(label = ""): VmSnapshot {
-    if (!this.cow) {
-      const cpu = this.cpu;
-      this.cow = new CowTracker(this.mem, { protect: () => cpu.mmu.protectAll(), invalidateCode: () => flushCpuCaches(cpu) });
-    }
+    this.cow ??= cpuCowTracker(this.cpu);
     return { label, cow: this.cow.snapshot(label), header: this.stateHeader() };
   }
 

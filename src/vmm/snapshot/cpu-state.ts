@@ -8,6 +8,7 @@
  */
 import type { Cpu } from "../../guest-cpu/cpu";
 import type { CpuState } from "../../guest-cpu/state";
+import { CowTracker } from "../../memory/cow";
 
 export interface CpuStateJson {
   lo: number[];
@@ -76,6 +77,11 @@ export function restoreCpuState(cpu: Cpu, j: CpuStateJson): void {
 }
 
 /** Drops every cached translation (all TLB contexts) and all decoded code. */
+/** Copy-on-write tracking of a CPU's host memory, wired to drop the CPU's cached write permission and decoded code. */
+export function cpuCowTracker(cpu: Cpu): CowTracker {
+  return new CowTracker(cpu.mem, { protect: () => cpu.mmu.protectAll(), invalidateCode: () => flushCpuCaches(cpu) });
+}
+
 export function flushCpuCaches(cpu: Cpu): void {
   for (const t of cpu.mmu.contexts()) t.flushAll();
   cpu.mmu.selectContext();
